@@ -1,0 +1,114 @@
+"""The web application: the JSON API under /api/v1 and the pages under /, on one database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from handover.api.problems import install_problem_handlers
+from handover.api.routes import router as api_router
+from handover.i18n import DEFAULT_LANGUAGE, DOMAIN, LOCALE_DIR, reset_language, use_language
+from handover.settings import get_settings
+from handover.store.uow import Database
+from handover.web.routes import router as web_router
+
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+
+
+def available_languages(locale_dir: Path = LOCALE_DIR) -> frozenset[str]:
+    """The default language and every language with a compiled catalogue under handover/locale."""
+    found = {p.parent.parent.name for p in locale_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")}
+    return frozenset({DEFAULT_LANGUAGE, *found})
+
+
+def choose_language(accept_language: str, languages: frozenset[str]) -> str:
+    """The best of `languages` for an Accept-Language header (RFC 9110 quality values), else the default.
+
+    `pt-BR` matches a `pt_BR` catalogue first, then `pt`.
+    """
+    lowered = {language.lower().replace("_", "-"): language for language in languages}
+    wanted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        if not tag or tag == "*":
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            wanted.append((-quality, position, tag))
+    for _quality, _position, tag in sorted(wanted):
+        if tag in lowered:
+            return lowered[tag]
+        primary = tag.split("-", 1)[0]
+        if primary in lowered:
+            return lowered[primary]
+    return DEFAULT_LANGUAGE
+
+
+class LanguageMiddleware:
+    """Serve each request in the language its Accept-Language asks for, among those we have catalogues for."""
+
+    def __init__(self, app: ASGIApp, languages: frozenset[str]) -> None:
+        self.app = app
+        self.languages = languages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        language = choose_language(Headers(scope=scope).get("accept-language", ""), self.languages)
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("content-language", language)
+                headers.add_vary_header("Accept-Language")
+            await send(message)
+
+        token = use_language(language)
+        try:
+            await self.app(scope, receive, send_with_language)
+        finally:
+            reset_language(token)
+
+
+def create_app(database: Database | None = None) -> FastAPI:
+    """The application on `database`, or on the configured database URL (disposed at shutdown) when None."""
+    owned = database is None
+    db = database if database is not None else Database(get_settings().database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            db.dispose()
+
+    app = FastAPI(
+        title="Handover",
+        summary="Plans, runs and proves transfers of people in custody.",
+        version="1",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.database = db
+    install_problem_handlers(app)
+    app.include_router(api_router, prefix="/api/v1", tags=["v1"])
+    app.include_router(web_router, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(LanguageMiddleware, languages=available_languages())
+    return app

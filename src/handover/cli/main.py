@@ -1,0 +1,218 @@
+"""The `handover` command line: thin commands over the services."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from handover.core.custody import Estate, RefusedError
+from handover.i18n import _
+from handover.services import queries
+from handover.services import rebuild as rebuilding
+from handover.services.errors import ConflictError, NotFoundError
+from handover.settings import Settings
+from handover.store.uow import Database
+
+app = typer.Typer(help=_("Handover: plan, run and prove transfers of people in custody."), no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _database() -> Database:
+    return Database(Settings().database_url)
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Refusals and missing things end the command with a clear message and exit code 1; nothing was written."""
+    try:
+        yield
+    except RefusedError as error:
+        errors.print(f"[red]{_('Refused')}[/red] ({error.refused.rule}): {error.refused.message}")
+        raise typer.Exit(1) from None
+    except (ConflictError, NotFoundError) as error:
+        errors.print(f"[red]{_('Refused')}[/red]: {error.message}")
+        raise typer.Exit(1) from None
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema."""
+    db = _database()
+    db.migrate()
+    console.print(_("Database ready: {url}").format(url=_safe_url(db.url)))
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help=_("Seed: the same seed builds the same database."))] = 2026,
+    people: Annotated[int | None, typer.Option(help=_("How many people (default: the scenario's 7,000)."))] = None,
+) -> None:
+    """Build the 2026 north-east Syria to Iraq scenario: the people, and the first week as history."""
+    from handover.demo.build import DEMO_KEY, build_demo
+
+    db = _database()
+    db.migrate()
+    with db.unit_of_work() as uow:
+        existing = uow.meta.get(DEMO_KEY)
+    if existing is not None:
+        built = json.loads(existing)
+        if built.get("seed") == seed and (people is None or built.get("people") == people):
+            console.print(_("The demo (seed {seed}) is already built here; nothing to do.").format(seed=seed))
+            return
+    with (
+        _refusals(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress,
+    ):
+        task = progress.add_task(_("Building the demo"), total=None)
+
+        def report(stage: str, done: int, of: int) -> None:
+            label = _("Registering people") if stage == "register" else _("Moving groups")
+            progress.update(task, description=label, completed=done, total=of)
+
+        summary = build_demo(db.unit_of_work, seed=seed, people=people, progress=report)
+    console.print(
+        _("Demo built: {people} people registered, {moved} moved in {groups} groups (seed {seed}).").format(
+            people=summary.people, moved=summary.moved, groups=summary.groups, seed=summary.seed
+        )
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help=_("Address to listen on."))] = None,
+    port: Annotated[int | None, typer.Option(help=_("Port to listen on."))] = None,
+) -> None:
+    """Serve the dashboard and the API."""
+    import uvicorn
+
+    from handover.app import create_app
+
+    settings = Settings()
+    uvicorn.run(create_app(_database()), host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False) -> None:
+    """Where everyone is: held at each facility by estate against capacity, in transit, moved."""
+    with _database().unit_of_work() as uow:
+        report = queries.status(uow)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        return
+    console.print(
+        _(
+            "{moved:,} moved of {planned:,} planned; {transit:,} in transit; {origin:,} held at their origin; "
+            "{registered:,} registered; log size {size:,}."
+        ).format(
+            moved=report.moved,
+            planned=report.planned,
+            transit=report.in_transit,
+            origin=report.held_at_origin,
+            registered=report.registered,
+            size=report.log_size,
+        )
+    )
+    table = Table(title=_("Held by facility and estate, against capacity"))
+    table.add_column(_("Facility"), no_wrap=True)
+    table.add_column(_("Country"))
+    for label in (_("Men"), _("Women"), _("Minors")):
+        table.add_column(label, justify="right", no_wrap=True)
+    table.add_column(_("Received"), justify="right")
+    table.add_column(_("Arrived"), justify="right")
+    for o in report.facilities:
+        cells = []
+        for estate in Estate:
+            held, cap = o.held.get(estate.value, 0), o.facility.capacity.for_estate(estate)
+            style = "red" if held > cap else ""
+            cells.append(f"[{style}]{held:,} / {cap:,}[/{style}]" if style else f"{held:,} / {cap:,}")
+        table.add_row(o.facility.id, o.facility.country, *cells, f"{o.received:,}", f"{o.awaiting_admission:,}")
+    console.print(table)
+    if report.in_transit_by_movement:
+        moving = Table(title=_("In transit"))
+        moving.add_column(_("Movement"))
+        moving.add_column(_("People"), justify="right")
+        for code, count in report.in_transit_by_movement.items():
+            moving.add_row(code, f"{count:,}")
+        console.print(moving)
+
+
+@app.command()
+def person(
+    person_id: Annotated[str, typer.Argument(help=_("The person's random id."))],
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False,
+) -> None:
+    """One person's current custody and whole custody chain, in log order."""
+    with _refusals(), _database().unit_of_work() as uow:
+        view = queries.person(uow, person_id)
+    if as_json:
+        typer.echo(json.dumps(view.as_dict(), indent=2, ensure_ascii=False))
+        return
+    state = view.current.state
+    console.print(f"[bold]{state.person_id}[/bold]: {state.describe()}")
+    table = Table()
+    for column in (
+        _("Log index"),
+        _("Event"),
+        _("Occurred (UTC)"),
+        _("Facility"),
+        _("Custodian"),
+        _("Movement"),
+    ):
+        table.add_column(column)
+    for stored in view.chain:
+        e = stored.event
+        kind = e.type.value + (f" → {e.corrects}" if e.corrects else "")
+        if e.event_id in view.corrected:
+            kind = f"[strike]{kind}[/strike] ({_('corrected')})"
+        table.add_row(
+            str(stored.seq),
+            kind,
+            f"{e.occurred_at:%Y-%m-%d %H:%M}",
+            e.facility_id or "",
+            e.authority_id or "",
+            e.movement_id or "",
+        )
+    console.print(table)
+
+
+@app.command()
+def rebuild() -> None:
+    """Recompute the custody projection from the events and report what differed."""
+    db = _database()
+    with db.unit_of_work() as uow:
+        report = rebuilding.rebuild(uow)
+        uow.commit()
+    console.print(
+        _("Rebuilt custody of {persons} people from {events} events; {diff} rows differed.").format(
+            persons=report.persons, events=report.events, diff=len(report.differences)
+        )
+    )
+    for line in report.differences[:20]:
+        console.print(f"  {line}")
+    if report.broken:
+        for refused in report.broken[:20]:
+            errors.print(f"[red]{refused.message}[/red]")
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

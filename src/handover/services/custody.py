@@ -1,0 +1,73 @@
+"""Recording custody commands: decide each against the person's state, then append all events or none."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handover.core.custody import PersonState, Refused, RefusedError, apply, decide
+from handover.core.custody import commands as c
+from handover.core.custody.refusals import Rule
+from handover.i18n import _
+from handover.services.errors import NotFoundError
+from handover.services.ports import StoredEvent, UnitOfWork
+from handover.services.runtime import Runtime
+
+
+def record(uow: UnitOfWork, commands: Sequence[c.Command]) -> list[StoredEvent]:
+    """Apply `commands` in order; the first refusal raises RefusedError and nothing is written.
+
+    Several commands may concern one person: each is decided against the state the previous ones left.
+    """
+    states: dict[str, PersonState] = uow.custody.states({cmd.person_id for cmd in commands})
+    touched: dict[str, PersonState] = {}
+    events = []
+    for command in commands:
+        decision = decide(states.get(command.person_id), command)
+        if isinstance(decision, Refused):
+            raise RefusedError(decision)
+        state = states.get(command.person_id)
+        for event in decision:
+            state = apply(state, event)
+            events.append(event)
+        assert state is not None
+        states[command.person_id] = touched[command.person_id] = state
+    seqs = uow.custody.append(events, touched)
+    return [StoredEvent(seq=s, event=e) for s, e in zip(seqs, events, strict=True)]
+
+
+def correct(uow: UnitOfWork, rt: Runtime, person_id: str, target_event_id: str, reason: str) -> StoredEvent:
+    """Void one earlier event of a person by a correction event that points at it."""
+    if not reason.strip():
+        raise RefusedError(Refused(person_id, Rule.CORRECTION_TARGET_UNKNOWN, "", _("A correction needs a reason.")))
+    history = tuple(stored.event for stored in uow.custody.chain(person_id))
+    if not history:
+        raise NotFoundError("person", person_id, _("No person {person} is registered.").format(person=person_id))
+    now = rt.clock()
+    command = c.Correct(
+        person_id=person_id,
+        event_id=rt.new_id(),
+        occurred_at=now,
+        recorded_at=now,
+        target_event_id=target_event_id,
+        reason=reason,
+        history=history,
+    )
+    (stored,) = record(uow, [command])
+    return stored
+
+
+def refuse_duplicates(person_ids: Sequence[str], request: str) -> None:
+    """One request may name a person once: a second line for them is almost always a data-entry error."""
+    seen: set[str] = set()
+    for person_id in person_ids:
+        if person_id in seen:
+            message = _("Person {person} appears more than once in this {request}; nothing was recorded.")
+            raise RefusedError(
+                Refused(
+                    person_id,
+                    Rule.DUPLICATE_PERSON,
+                    request,
+                    message.format(person=person_id, request=request),
+                )
+            )
+        seen.add(person_id)

@@ -1,0 +1,207 @@
+"""Group transfers: a movement's manifest, departure, handover, arrival and admission.
+
+This is the first cut the demo needs; the transfer-operations issue grows it (legs, signed handovers, safeguards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from handover.core.custody import Status
+from handover.core.custody import commands as c
+from handover.core.custody.movements import MANIFEST_OPEN, Movement, MovementState, can_move
+from handover.i18n import _
+from handover.services import reference
+from handover.services.custody import record, refuse_duplicates
+from handover.services.errors import ConflictError, NotFoundError
+from handover.services.ports import StoredEvent, UnitOfWork
+from handover.services.runtime import Runtime
+
+
+def create_movement(uow: UnitOfWork, rt: Runtime, code: str, route_id: str, scheduled_at: datetime) -> Movement:
+    route = uow.reference.route(route_id)
+    if route is None:
+        raise NotFoundError("route", route_id, _("No route {id}.").format(id=route_id))
+    if uow.movements.by_code(code) is not None:
+        raise ConflictError(
+            code,
+            "movement-code-taken",
+            "exists",
+            _("A movement with code {code} already exists.").format(code=code),
+        )
+    movement = Movement(
+        id=rt.new_id(),
+        code=code,
+        route_id=route.id,
+        origin_id=route.origin_id,
+        destination_id=route.destination_id,
+        mode=route.mode,
+        escort_id=route.escort_id,
+        state=MovementState.DRAFT,
+        scheduled_at=scheduled_at,
+    )
+    uow.movements.add(movement)
+    return movement
+
+
+def movement(uow: UnitOfWork, movement_id: str) -> Movement:
+    found = uow.movements.get(movement_id) or uow.movements.by_code(movement_id)
+    if found is None:
+        raise NotFoundError("movement", movement_id, _("No movement {id}.").format(id=movement_id))
+    return found
+
+
+def _move(uow: UnitOfWork, m: Movement, target: MovementState) -> None:
+    if not can_move(m.state, target):
+        raise ConflictError(
+            m.code,
+            "movement-state",
+            m.state.value,
+            _("Movement {code} cannot go from {current} to {target}.").format(
+                code=m.code, current=m.state.value, target=target.value
+            ),
+        )
+    uow.movements.set_state(m.id, target)
+
+
+def approve(uow: UnitOfWork, movement_id: str) -> None:
+    _move(uow, movement(uow, movement_id), MovementState.APPROVED)
+
+
+def manifest(
+    uow: UnitOfWork, rt: Runtime, movement_id: str, person_ids: Sequence[str], occurred_at: datetime
+) -> list[StoredEvent]:
+    m = movement(uow, movement_id)
+    if m.state not in MANIFEST_OPEN:
+        raise ConflictError(
+            m.code,
+            "manifest-frozen",
+            m.state.value,
+            _("The manifest of movement {code} is frozen: it is {state}.").format(code=m.code, state=m.state.value),
+        )
+    refuse_duplicates(person_ids, _("manifest"))
+    now = rt.clock()
+    return record(
+        uow,
+        [
+            c.Manifest(
+                person_id=p,
+                event_id=rt.new_id(),
+                occurred_at=occurred_at,
+                recorded_at=now,
+                movement_id=m.id,
+                origin_id=m.origin_id,
+            )
+            for p in person_ids
+        ],
+    )
+
+
+def depart(uow: UnitOfWork, rt: Runtime, movement_id: str, occurred_at: datetime) -> list[StoredEvent]:
+    """Everyone on the manifest departs; the manifest is frozen from here on."""
+    m = movement(uow, movement_id)
+    _move(uow, m, MovementState.IN_PROGRESS)
+    people = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.HELD]
+    if not people:
+        raise ConflictError(
+            m.code,
+            "empty-manifest",
+            m.state.value,
+            _("Movement {code} has nobody on its manifest.").format(code=m.code),
+        )
+    now = rt.clock()
+    return record(
+        uow,
+        [
+            c.Depart(person_id=p, event_id=rt.new_id(), occurred_at=occurred_at, recorded_at=now, movement_id=m.id)
+            for p in people
+        ],
+    )
+
+
+def hand_over(
+    uow: UnitOfWork,
+    rt: Runtime,
+    movement_id: str,
+    from_authority: str,
+    to_authority: str,
+    place_id: str | None,
+    occurred_at: datetime,
+) -> list[StoredEvent]:
+    """Custody of everyone on the movement passes from one authority to another."""
+    m = movement(uow, movement_id)
+    reference.authority(uow, to_authority)
+    if place_id is not None:
+        reference.facility(uow, place_id)
+    people = [s.person_id for s in uow.custody.on_movement(m.id)]
+    handover_id = rt.new_id()
+    now = rt.clock()
+    return record(
+        uow,
+        [
+            c.HandOver(
+                person_id=p,
+                event_id=rt.new_id(),
+                occurred_at=occurred_at,
+                recorded_at=now,
+                from_authority_id=from_authority,
+                to_authority_id=to_authority,
+                place_id=place_id,
+                handover_id=handover_id,
+            )
+            for p in people
+        ],
+    )
+
+
+def arrive(uow: UnitOfWork, rt: Runtime, movement_id: str, occurred_at: datetime) -> list[StoredEvent]:
+    m = movement(uow, movement_id)
+    _move(uow, m, MovementState.ARRIVED)
+    destination = reference.facility(uow, m.destination_id)
+    people = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.IN_TRANSIT]
+    now = rt.clock()
+    return record(
+        uow,
+        [
+            c.Arrive(
+                person_id=p,
+                event_id=rt.new_id(),
+                occurred_at=occurred_at,
+                recorded_at=now,
+                facility=destination,
+                movement_id=m.id,
+            )
+            for p in people
+        ],
+    )
+
+
+def admit(
+    uow: UnitOfWork,
+    rt: Runtime,
+    movement_id: str,
+    occurred_at: datetime,
+    person_ids: Sequence[str] | None = None,
+) -> list[StoredEvent]:
+    """The destination's intake admits arrived people (all of them unless named)."""
+    m = movement(uow, movement_id)
+    destination = reference.facility(uow, m.destination_id)
+    if person_ids is None:
+        person_ids = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.ARRIVED]
+    refuse_duplicates(person_ids, _("admission"))
+    now = rt.clock()
+    return record(
+        uow,
+        [
+            c.Admit(
+                person_id=p,
+                event_id=rt.new_id(),
+                occurred_at=occurred_at,
+                recorded_at=now,
+                facility=destination,
+                authority_id=destination.authority_id,
+            )
+            for p in person_ids
+        ],
+    )

@@ -1,0 +1,273 @@
+"""SQL implementations of the repositories services use (SQLAlchemy Core on one connection)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+
+from handover.core.custody import Authority, CustodyEvent, EventType, Facility, PersonState
+from handover.core.custody.movements import Movement, MovementState, Route
+from handover.services.ports import CurrentCustody, PersonRecord, PlaceCount, StoredEvent
+from handover.store import mapping
+from handover.store.tables import (
+    AuthorityRow,
+    CounterRow,
+    CustodyCurrentRow,
+    CustodyEventRow,
+    FacilityRow,
+    MetaRow,
+    MovementRow,
+    PersonRow,
+    RouteRow,
+)
+
+authorities_t = AuthorityRow.__table__
+facilities_t = FacilityRow.__table__
+routes_t = RouteRow.__table__
+persons_t = PersonRow.__table__
+movements_t = MovementRow.__table__
+events_t = CustodyEventRow.__table__
+current_t = CustodyCurrentRow.__table__
+counters_t = CounterRow.__table__
+meta_t = MetaRow.__table__
+
+# SQLite allows at most 32,766 bound parameters; IN lists are chunked below that.
+_IN_CHUNK = 2000
+_EVENTS_COUNTER = "events"
+
+
+def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SqlReference:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add_authorities(self, authorities: Iterable[Authority]) -> None:
+        rows = [mapping.authority_row(a) for a in authorities]
+        if rows:
+            self._c.execute(insert(authorities_t), rows)
+
+    def add_facilities(self, facilities: Iterable[Facility]) -> None:
+        rows = [mapping.facility_row(f) for f in facilities]
+        if rows:
+            self._c.execute(insert(facilities_t), rows)
+
+    def add_routes(self, routes: Iterable[Route]) -> None:
+        rows = [mapping.route_row(r) for r in routes]
+        if rows:
+            self._c.execute(insert(routes_t), rows)
+
+    def authorities(self) -> list[Authority]:
+        rows = self._c.execute(select(authorities_t).order_by(authorities_t.c.id)).mappings()
+        return [mapping.authority(r) for r in rows]
+
+    def facilities(self) -> list[Facility]:
+        rows = self._c.execute(select(facilities_t).order_by(facilities_t.c.id)).mappings()
+        return [mapping.facility(r) for r in rows]
+
+    def routes(self) -> list[Route]:
+        rows = self._c.execute(select(routes_t).order_by(routes_t.c.id)).mappings()
+        return [mapping.route(r) for r in rows]
+
+    def facility(self, facility_id: str) -> Facility | None:
+        row = self._c.execute(select(facilities_t).where(facilities_t.c.id == facility_id)).mappings().first()
+        return mapping.facility(row) if row else None
+
+    def authority(self, authority_id: str) -> Authority | None:
+        row = self._c.execute(select(authorities_t).where(authorities_t.c.id == authority_id)).mappings().first()
+        return mapping.authority(row) if row else None
+
+    def route(self, route_id: str) -> Route | None:
+        row = self._c.execute(select(routes_t).where(routes_t.c.id == route_id)).mappings().first()
+        return mapping.route(row) if row else None
+
+
+class SqlPersons:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, records: Sequence[PersonRecord]) -> None:
+        if records:
+            self._c.execute(insert(persons_t), [mapping.person_row(p) for p in records])
+
+    def get(self, person_id: str) -> PersonRecord | None:
+        row = self._c.execute(select(persons_t).where(persons_t.c.id == person_id)).mappings().first()
+        return mapping.person(row) if row else None
+
+    def existing(self, person_ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(person_ids)):
+            found.update(self._c.execute(select(persons_t.c.id).where(persons_t.c.id.in_(chunk))).scalars())
+        return found
+
+    def count(self) -> int:
+        return int(self._c.execute(select(func.count()).select_from(persons_t)).scalar_one())
+
+    def all(self) -> list[PersonRecord]:
+        rows = self._c.execute(select(persons_t).order_by(persons_t.c.id)).mappings()
+        return [mapping.person(r) for r in rows]
+
+
+class SqlMovements:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, movement: Movement) -> None:
+        self._c.execute(insert(movements_t), [mapping.movement_row(movement)])
+
+    def get(self, movement_id: str) -> Movement | None:
+        row = self._c.execute(select(movements_t).where(movements_t.c.id == movement_id)).mappings().first()
+        return mapping.movement(row) if row else None
+
+    def by_code(self, code: str) -> Movement | None:
+        row = self._c.execute(select(movements_t).where(movements_t.c.code == code)).mappings().first()
+        return mapping.movement(row) if row else None
+
+    def set_state(self, movement_id: str, state: MovementState) -> None:
+        self._c.execute(update(movements_t).where(movements_t.c.id == movement_id).values(state=state.value))
+
+    def all(self) -> list[Movement]:
+        rows = self._c.execute(select(movements_t).order_by(movements_t.c.scheduled_at, movements_t.c.code))
+        return [mapping.movement(r) for r in rows.mappings()]
+
+
+class SqlCustody:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def states(self, person_ids: Iterable[str]) -> dict[str, PersonState]:
+        found: dict[str, PersonState] = {}
+        for chunk in _chunks(sorted(set(person_ids))):
+            rows = self._c.execute(select(current_t).where(current_t.c.person_id.in_(chunk))).mappings()
+            for row in rows:
+                found[row["person_id"]] = mapping.state(row)
+        return found
+
+    def current(self, person_id: str) -> CurrentCustody | None:
+        row = self._c.execute(select(current_t).where(current_t.c.person_id == person_id)).mappings().first()
+        return mapping.current(row) if row else None
+
+    def on_movement(self, movement_id: str) -> list[PersonState]:
+        rows = self._c.execute(
+            select(current_t).where(current_t.c.movement_id == movement_id).order_by(current_t.c.person_id)
+        ).mappings()
+        return [mapping.state(r) for r in rows]
+
+    def _reserve(self, count: int) -> int:
+        """Take `count` consecutive log indexes inside this transaction; returns the first."""
+        stmt = (
+            update(counters_t)
+            .where(counters_t.c.name == _EVENTS_COUNTER)
+            .values(value=counters_t.c.value + count)
+            .returning(counters_t.c.value)
+        )
+        end = int(self._c.execute(stmt).scalar_one())
+        return end - count
+
+    def append(self, events: Sequence[CustodyEvent], states: Mapping[str, PersonState]) -> list[int]:
+        if not events:
+            return []
+        first = self._reserve(len(events))
+        seqs = list(range(first, first + len(events)))
+        self._c.execute(insert(events_t), [mapping.event_row(s, e) for s, e in zip(seqs, events, strict=True)])
+        origins = {e.person_id: e.facility_id for e in events if e.type is EventType.REGISTERED}
+        new = [
+            mapping.current_row(CurrentCustody(state=s, origin_id=origins[pid]))
+            for pid, s in states.items()
+            if pid in origins
+        ]
+        if new:
+            self._c.execute(insert(current_t), new)
+        changed = [_update_params(s) for pid, s in states.items() if pid not in origins]
+        if changed:
+            self._c.execute(_UPDATE_CURRENT, changed)
+        return seqs
+
+    def chain(self, person_id: str) -> list[StoredEvent]:
+        rows = self._c.execute(
+            select(events_t).where(events_t.c.person_id == person_id).order_by(events_t.c.seq)
+        ).mappings()
+        return [StoredEvent(seq=r["seq"], event=mapping.event(r)) for r in rows]
+
+    def page(self, after_seq: int, limit: int, descending: bool = False) -> list[StoredEvent]:
+        query = select(events_t)
+        if descending:
+            query = query.where(events_t.c.seq < after_seq).order_by(events_t.c.seq.desc())
+        else:
+            query = query.where(events_t.c.seq > after_seq).order_by(events_t.c.seq)
+        rows = self._c.execute(query.limit(limit)).mappings()
+        return [StoredEvent(seq=r["seq"], event=mapping.event(r)) for r in rows]
+
+    def size(self) -> int:
+        stmt = select(counters_t.c.value).where(counters_t.c.name == _EVENTS_COUNTER)
+        return int(self._c.execute(stmt).scalar_one())
+
+    def place_counts(self) -> list[PlaceCount]:
+        c = current_t.c
+        stmt = select(c.facility_id, c.movement_id, c.estate, c.status, c.origin_id, func.count().label("n")).group_by(
+            c.facility_id, c.movement_id, c.estate, c.status, c.origin_id
+        )
+        return [
+            PlaceCount(r.facility_id, r.movement_id, r.estate, r.status, r.origin_id, int(r.n))
+            for r in self._c.execute(stmt)
+        ]
+
+    def all_events(self) -> Iterator[StoredEvent]:
+        # Streamed in chunks; the option goes on the statement, not the connection, so later queries are unaffected.
+        result = self._c.execute(select(events_t).order_by(events_t.c.seq).execution_options(yield_per=5000))
+        for row in result.mappings():
+            yield StoredEvent(seq=row["seq"], event=mapping.event(row))
+
+    def replace_projection(self, rows: Sequence[CurrentCustody]) -> None:
+        self._c.execute(delete(current_t))
+        if rows:
+            self._c.execute(insert(current_t), [mapping.current_row(r) for r in rows])
+
+    def projection(self) -> list[CurrentCustody]:
+        rows = self._c.execute(select(current_t).order_by(current_t.c.person_id)).mappings()
+        return [mapping.current(r) for r in rows]
+
+
+_UPDATE_CURRENT = (
+    update(current_t)
+    .where(current_t.c.person_id == bindparam("pid"))
+    .values(
+        status=bindparam("status"),
+        custodian_id=bindparam("custodian_id"),
+        facility_id=bindparam("facility_id"),
+        movement_id=bindparam("movement_id"),
+        last_event_id=bindparam("last_event_id"),
+        event_count=bindparam("event_count"),
+    )
+)
+
+
+def _update_params(s: PersonState) -> dict[str, object]:
+    return {
+        "pid": s.person_id,
+        "status": s.status.value,
+        "custodian_id": s.custodian_id,
+        "facility_id": s.facility_id,
+        "movement_id": s.movement_id,
+        "last_event_id": s.last_event_id,
+        "event_count": s.event_count,
+    }
+
+
+class SqlMeta:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def get(self, key: str) -> str | None:
+        value = self._c.execute(select(meta_t.c.value).where(meta_t.c.key == key)).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def put(self, key: str, value: str) -> None:
+        if self.get(key) is None:
+            self._c.execute(insert(meta_t).values(key=key, value=value))
+        else:
+            self._c.execute(update(meta_t).where(meta_t.c.key == key).values(value=value))

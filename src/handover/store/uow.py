@@ -1,0 +1,54 @@
+"""The unit of work: one connection, one transaction, the repositories on it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+
+from handover.store.database import make_engine, migrate
+from handover.store.repositories import SqlCustody, SqlMeta, SqlMovements, SqlPersons, SqlReference
+
+
+class SqlUnitOfWork:
+    """Use as `with db.unit_of_work() as uow: ...; uow.commit()`. Leaving without commit rolls back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.connection = engine.connect()
+        self.reference = SqlReference(self.connection)
+        self.persons = SqlPersons(self.connection)
+        self.movements = SqlMovements(self.connection)
+        self.custody = SqlCustody(self.connection)
+        self.meta = SqlMeta(self.connection)
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+
+    def __enter__(self) -> SqlUnitOfWork:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.connection.rollback()
+        self.connection.close()
+
+
+class Database:
+    """The store for one database URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,142 @@
+"""The demo scenario: deterministic, built through the services, and true to the public facts."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from handover.core.custody import EventType, Status
+from handover.demo.build import build_demo
+from handover.demo.scenario import load
+from handover.services import queries, rebuild
+from handover.store.tables import Base
+from handover.store.uow import Database
+
+
+def _dump(db: Database) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
+    tables = {}
+    with db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            order = list(table.primary_key.columns)
+            rows = conn.execute(sa.select(table).order_by(*order)).all()
+            tables[table.name] = [tuple(r) for r in rows]
+    return tables
+
+
+def _sqlite(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}")
+    db.migrate()
+    return db
+
+
+@pytest.fixture(scope="module")
+def full_demo(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    db = _sqlite(tmp_path_factory)
+    build_demo(db.unit_of_work, seed=2026)
+    return db
+
+
+def test_two_builds_with_one_seed_are_identical_and_another_seed_differs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    first, second, other = (_sqlite(tmp_path_factory) for _ in range(3))
+    build_demo(first.unit_of_work, seed=5, people=700)
+    build_demo(second.unit_of_work, seed=5, people=700)
+    build_demo(other.unit_of_work, seed=6, people=700)
+    assert _dump(first) == _dump(second)
+    assert _dump(first)["persons"] != _dump(other)["persons"]
+
+
+@pytest.mark.postgres
+def test_the_same_seed_builds_the_same_content_on_postgresql(
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_server,
+    pg_template,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.conftest import _postgres_database
+
+    lite = _sqlite(tmp_path_factory)
+    pg = Database(_postgres_database(pg_server, pg_template))
+    build_demo(lite.unit_of_work, seed=9, people=500)
+    build_demo(pg.unit_of_work, seed=9, people=500)
+    assert _dump(lite) == _dump(pg)
+    pg.dispose()
+
+
+def test_the_demo_refuses_a_database_that_is_not_empty(full_demo: Database) -> None:
+    from handover.services.errors import ConflictError
+
+    with pytest.raises(ConflictError):
+        build_demo(full_demo.unit_of_work, seed=1, people=10)
+
+
+def test_the_first_week_matches_the_reported_figures(full_demo: Database) -> None:
+    scenario = load()
+    with full_demo.unit_of_work() as uow:
+        report = queries.status(uow)
+        persons = {p.id: p for p in uow.persons.all()}
+        projection = uow.custody.projection()
+    assert report.registered == 7000 and report.planned == 7000
+    expected_iraqis = sum(g.iraqis for g in scenario.history)
+    expected_foreigners = sum(g.foreigners for g in scenario.history)
+    assert 120 <= expected_iraqis <= 140 and 380 <= expected_foreigners <= 400
+    moved = [r for r in projection if r.state.status is Status.HELD and r.state.facility_id != r.origin_id]
+    assert report.moved == len(moved) == expected_iraqis + expected_foreigners
+    nationalities = Counter(persons[r.state.person_id].identity.nationality for r in moved)
+    assert nationalities["IQ"] == expected_iraqis
+    assert {r.state.facility_id for r in moved} <= {"karkh", "al-hout"}
+    assert all(persons[r.state.person_id].identity.sex.value == "male" for r in moved)
+    assert all(r.state.custodian_id == "iq-moj" for r in moved)
+    assert report.in_transit == 0
+    assert sum(o.total for o in report.facilities) == 7000
+
+
+def test_the_people_look_like_the_public_facts(full_demo: Database) -> None:
+    with full_demo.unit_of_work() as uow:
+        persons = uow.persons.all()
+        places = {r.state.person_id: r.origin_id for r in uow.custody.projection()}
+    by_id = {p.id: p for p in persons}
+    nationality = Counter(p.identity.nationality for p in persons)
+    assert 1800 <= nationality["IQ"] <= 2300
+    assert len(nationality) > 40
+    children = [p for p in persons if p.identity.mother_id]
+    assert children and all(by_id[p.identity.mother_id].identity.sex.value == "female" for p in children)
+    assert all(places[p.id] == places[p.identity.mother_id] for p in children)
+    assert {places[p.id] for p in children} <= {"al-hol", "roj"}
+    prisons = {"ghweran", "al-sinaa", "shaddadi"}
+    assert all(p.identity.sex.value == "male" and p.estate == "adult_men" for p in persons if places[p.id] in prisons)
+    assert all(p.identity.name_ar and p.identity.name_latin for p in persons)
+    assert any(any("\u0600" <= ch <= "\u06ff" for ch in p.identity.name_ar) for p in persons)
+    # Real lists spell one name several ways.
+    assert sum(1 for p in persons if p.identity.aliases) > len(persons) / 3
+
+
+def test_the_projection_rebuilds_to_the_same_state(full_demo: Database) -> None:
+    with full_demo.unit_of_work() as uow:
+        report = rebuild.compare(uow)
+    assert report.differences == [] and report.broken == [] and report.persons == 7000
+
+
+def test_no_personal_data_in_custody_events(full_demo: Database) -> None:
+    """Events name people by random id only (the log is built from them)."""
+    with full_demo.unit_of_work() as uow:
+        persons = uow.persons.all()
+        text = "\n".join(
+            json.dumps(
+                [str(v) for v in (e.event.facility_id, e.event.authority_id, e.event.details)], ensure_ascii=False
+            )
+            for e in uow.custody.all_events()
+        )
+        kinds = Counter(e.event.type for e in uow.custody.all_events())
+    assert kinds[EventType.REGISTERED] == 7000
+    secrets = set()
+    for p in persons:
+        secrets |= {p.identity.name_latin, p.identity.name_ar, *p.identity.aliases}
+        secrets |= {part for part in p.identity.name_latin.split() if len(part) > 3}
+        if p.identity.birth_date:
+            secrets.add(p.identity.birth_date.isoformat())
+    found = [s for s in secrets if s in text]
+    assert found == []
