@@ -12,9 +12,9 @@ from handover.store.uow import Database
 
 
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
-    """One unit of work per request. Reads never commit: leaving the block rolls back."""
+    """One read-only unit of work per request (every route here only reads); leaving the block rolls back."""
     database: Database = request.app.state.database
-    with database.unit_of_work() as uow:
+    with database.unit_of_work(read_only=True) as uow:
         yield uow
 
 

@@ -41,7 +41,7 @@ def correct(uow: UnitOfWork, rt: Runtime, person_id: str, target_event_id: str, 
         raise RefusedError(Refused(person_id, Rule.CORRECTION_TARGET_UNKNOWN, "", _("A correction needs a reason.")))
     history = tuple(stored.event for stored in uow.custody.chain(person_id))
     if not history:
-        raise NotFoundError("person", person_id, _("No person {person} is registered.").format(person=person_id))
+        raise NotFoundError("person", person_id, _("No person {id} is registered.").format(id=person_id))
     now = rt.clock()
     command = c.Correct(
         person_id=person_id,

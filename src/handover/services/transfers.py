@@ -52,6 +52,20 @@ def movement(uow: UnitOfWork, movement_id: str) -> Movement:
     return found
 
 
+def _somebody(m: Movement, people: Sequence[str], what: str) -> Sequence[str]:
+    """A group action on nobody is a mistake to report, not a silent no-op."""
+    if not people:
+        raise ConflictError(
+            m.code,
+            "nobody-eligible",
+            m.state.value,
+            _("Nobody on movement {code} can {what} now (the movement is {state}).").format(
+                code=m.code, what=what, state=m.state.value
+            ),
+        )
+    return people
+
+
 def _move(uow: UnitOfWork, m: Movement, target: MovementState) -> None:
     if not can_move(m.state, target):
         raise ConflictError(
@@ -102,14 +116,7 @@ def depart(uow: UnitOfWork, rt: Runtime, movement_id: str, occurred_at: datetime
     """Everyone on the manifest departs; the manifest is frozen from here on."""
     m = movement(uow, movement_id)
     _move(uow, m, MovementState.IN_PROGRESS)
-    people = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.HELD]
-    if not people:
-        raise ConflictError(
-            m.code,
-            "empty-manifest",
-            m.state.value,
-            _("Movement {code} has nobody on its manifest.").format(code=m.code),
-        )
+    people = _somebody(m, [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.HELD], _("depart"))
     now = rt.clock()
     return record(
         uow,
@@ -134,7 +141,7 @@ def hand_over(
     reference.authority(uow, to_authority)
     if place_id is not None:
         reference.facility(uow, place_id)
-    people = [s.person_id for s in uow.custody.on_movement(m.id)]
+    people = _somebody(m, [s.person_id for s in uow.custody.on_movement(m.id)], _("be handed over"))
     handover_id = rt.new_id()
     now = rt.clock()
     return record(
@@ -159,7 +166,8 @@ def arrive(uow: UnitOfWork, rt: Runtime, movement_id: str, occurred_at: datetime
     m = movement(uow, movement_id)
     _move(uow, m, MovementState.ARRIVED)
     destination = reference.facility(uow, m.destination_id)
-    people = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.IN_TRANSIT]
+    in_transit = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.IN_TRANSIT]
+    people = _somebody(m, in_transit, _("arrive"))
     now = rt.clock()
     return record(
         uow,
@@ -188,7 +196,8 @@ def admit(
     m = movement(uow, movement_id)
     destination = reference.facility(uow, m.destination_id)
     if person_ids is None:
-        person_ids = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.ARRIVED]
+        arrived = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.ARRIVED]
+        person_ids = _somebody(m, arrived, _("be admitted"))
     refuse_duplicates(person_ids, _("admission"))
     now = rt.clock()
     return record(

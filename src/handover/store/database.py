@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+READ_ONLY = "handover_read_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -38,7 +39,9 @@ def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE: two writers never both read the event counter and then deadlock upgrading their locks.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (pages, API reads) take no lock: WAL gives them a consistent snapshot alongside the writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
@@ -173,7 +175,8 @@ class SqlCustody:
             return []
         first = self._reserve(len(events))
         seqs = list(range(first, first + len(events)))
-        self._c.execute(insert(events_t), [mapping.event_row(s, e) for s, e in zip(seqs, events, strict=True)])
+        rows = [mapping.event_row(s, e) for s, e in zip(seqs, events, strict=True)]
+        _executemany(self._c, events_t.name, rows)
         origins = {e.person_id: e.facility_id for e in events if e.type is EventType.REGISTERED}
         new = [
             mapping.current_row(CurrentCustody(state=s, origin_id=origins[pid]))
@@ -181,7 +184,7 @@ class SqlCustody:
             if pid in origins
         ]
         if new:
-            self._c.execute(insert(current_t), new)
+            _executemany(self._c, current_t.name, new)
         changed = [_update_params(s) for pid, s in states.items() if pid not in origins]
         if changed:
             self._c.execute(_UPDATE_CURRENT, changed)
@@ -230,6 +233,36 @@ class SqlCustody:
     def projection(self) -> list[CurrentCustody]:
         rows = self._c.execute(select(current_t).order_by(current_t.c.person_id)).mappings()
         return [mapping.current(r) for r in rows]
+
+
+def _executemany(connection: Connection, table: str, rows: Sequence[Mapping[str, object]]) -> None:
+    """Insert many rows through the driver's own executemany.
+
+    The hot path of every custody write: SQLAlchemy's per-row parameter processing costs more than the insert itself.
+    Values are already plain (mapping.* produce them), apart from datetimes, converted as SQLAlchemy would.
+    """
+    columns = list(rows[0])
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marker for _ in columns)})"
+    values = [tuple(row[c] for c in columns) for row in rows]
+    if connection.dialect.name == "sqlite":
+        times = [i for i, c in enumerate(columns) if isinstance(rows[0][c], datetime)]
+        if times:
+            values = [_sqlite_times(v, times) for v in values]
+    connection.exec_driver_sql(sql, values)
+
+
+def _sqlite_times(values: tuple[object, ...], positions: list[int]) -> tuple[object, ...]:
+    converted = list(values)
+    for i in positions:
+        converted[i] = _sqlite_time(converted[i])  # type: ignore[arg-type]
+    return tuple(converted)
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_time(value: datetime) -> str:
+    # Exactly SQLAlchemy's SQLite storage format for UTCDateTime, so reads parse it back unchanged.
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 _UPDATE_CURRENT = (

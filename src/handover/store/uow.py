@@ -6,15 +6,17 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
-from handover.store.database import make_engine, migrate
+from handover.store.database import READ_ONLY, make_engine, migrate
 from handover.store.repositories import SqlCustody, SqlMeta, SqlMovements, SqlPersons, SqlReference
 
 
 class SqlUnitOfWork:
     """Use as `with db.unit_of_work() as uow: ...; uow.commit()`. Leaving without commit rolls back."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, read_only: bool = False) -> None:
         self.connection = engine.connect()
+        if read_only:
+            self.connection = self.connection.execution_options(**{READ_ONLY: True})
         self.reference = SqlReference(self.connection)
         self.persons = SqlPersons(self.connection)
         self.movements = SqlMovements(self.connection)
@@ -47,8 +49,9 @@ class Database:
     def migrate(self) -> None:
         migrate(self.engine)
 
-    def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+    def unit_of_work(self, read_only: bool = False) -> SqlUnitOfWork:
+        """A transaction; `read_only` ones take no write lock on SQLite (reads never commit anyway)."""
+        return SqlUnitOfWork(self.engine, read_only=read_only)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -28,7 +28,7 @@ router = APIRouter(default_response_class=HTMLResponse)
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
     """One unit of work per request; pages only read, so it always rolls back."""
     database: Database = request.app.state.database
-    with database.unit_of_work() as uow:
+    with database.unit_of_work(read_only=True) as uow:
         yield uow
 
 
