@@ -228,3 +228,9 @@ def test_fold_rejects_a_forged_correction() -> None:
     forged = replace(event, facility_id="karkh")
     result = fold([*history, forged])
     assert isinstance(result, Refused) and result.rule is Rule.CORRECTION_BREAKS_CHAIN
+
+
+def test_a_correction_needs_a_reason() -> None:
+    state = held()
+    correction = c.Correct(**meta(), target_event_id=state.last_event_id, reason="  ", history=())
+    refused(state, correction, Rule.REASON_REQUIRED)

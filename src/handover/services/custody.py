@@ -37,8 +37,6 @@ def record(uow: UnitOfWork, commands: Sequence[c.Command]) -> list[StoredEvent]:
 
 def correct(uow: UnitOfWork, rt: Runtime, person_id: str, target_event_id: str, reason: str) -> StoredEvent:
     """Void one earlier event of a person by a correction event that points at it."""
-    if not reason.strip():
-        raise RefusedError(Refused(person_id, Rule.CORRECTION_TARGET_UNKNOWN, "", _("A correction needs a reason.")))
     history = tuple(stored.event for stored in uow.custody.chain(person_id))
     if not history:
         raise NotFoundError("person", person_id, _("No person {id} is registered.").format(id=person_id))

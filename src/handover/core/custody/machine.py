@@ -48,6 +48,7 @@ def _rule_text(rule: Rule) -> str:
         Rule.CORRECTION_ALREADY_CORRECTED: _("that event has already been corrected"),
         Rule.CORRECTION_BREAKS_CHAIN: _("without that event a later event would break the custody rules"),
         Rule.DUPLICATE_PERSON: _("the same person appears twice in one request"),
+        Rule.REASON_REQUIRED: _("a correction must give its reason"),
     }
     return texts[rule]
 
@@ -300,6 +301,8 @@ def _decide_correction(state: PersonState | None, command: c.Correct) -> Decisio
     )
     if state is None:
         return refuse(state, draft, Rule.NOT_REGISTERED)
+    if not command.reason.strip():
+        return refuse(state, draft, Rule.REASON_REQUIRED)
     restored = restore_without(state, command.history, command.target_event_id, draft)
     if isinstance(restored, Refused):
         return restored

@@ -30,6 +30,7 @@ class Rule(StrEnum):
     CORRECTION_ALREADY_CORRECTED = "correction-target-already-corrected"
     CORRECTION_BREAKS_CHAIN = "correction-breaks-chain"
     DUPLICATE_PERSON = "duplicate-person-in-command"
+    REASON_REQUIRED = "reason-required"
 
 
 @dataclass(frozen=True, slots=True)
