@@ -13,7 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handover.api.problems import install_problem_handlers
 from handover.api.routes import router as api_router
+from handover.api.writes import router as write_router
 from handover.i18n import DEFAULT_LANGUAGE, DOMAIN, LOCALE_DIR, reset_language, use_language
+from handover.services.runtime import Runtime, system_runtime
 from handover.settings import get_settings
 from handover.store.uow import Database
 from handover.web.routes import router as web_router
@@ -85,8 +87,17 @@ class LanguageMiddleware:
             reset_language(token)
 
 
-def create_app(database: Database | None = None) -> FastAPI:
-    """The application on `database`, or on the configured database URL (disposed at shutdown) when None."""
+def create_app(
+    database: Database | None = None,
+    *,
+    operator_token: str | None = None,
+    runtime: Runtime | None = None,
+) -> FastAPI:
+    """The application on `database`, or on the configured database URL (disposed at shutdown) when None.
+
+    `operator_token` opens the write routes (default: HANDOVER_OPERATOR_TOKEN; none or empty disables writes);
+    `runtime` is the clock and id source for writes (default: the system's; tests pass a seeded one).
+    """
     owned = database is None
     db = database if database is not None else Database(get_settings().database_url)
 
@@ -106,8 +117,11 @@ def create_app(database: Database | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.database = db
+    app.state.operator_token = operator_token if operator_token is not None else get_settings().operator_token
+    app.state.runtime = runtime if runtime is not None else system_runtime()
     install_problem_handlers(app)
     app.include_router(api_router, prefix="/api/v1", tags=["v1"])
+    app.include_router(write_router, prefix="/api/v1", tags=["v1 writes"])
     app.include_router(web_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(LanguageMiddleware, languages=available_languages())

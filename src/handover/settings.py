@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE = Path("var") / "handover.sqlite3"
@@ -17,6 +18,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     language: str = "en"
+    # The bearer token that opens the write routes until accounts exist. No default: without it writes are
+    # disabled. Kept out of repr so a logged settings object never shows it.
+    operator_token: str | None = Field(default=None, repr=False)
 
 
 @lru_cache(maxsize=1)

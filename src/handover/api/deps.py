@@ -1,21 +1,77 @@
-"""Dependencies shared by the API routes."""
+"""Dependencies shared by the API routes: units of work, the runtime, and who may write."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from handover.i18n import _
 from handover.services.ports import UnitOfWork
+from handover.services.runtime import Runtime
 from handover.store.uow import Database
 
 
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
-    """One read-only unit of work per request (every route here only reads); leaving the block rolls back."""
+    """One read-only unit of work per request (every read route only reads); leaving the block rolls back."""
     database: Database = request.app.state.database
     with database.unit_of_work(read_only=True) as uow:
         yield uow
 
 
 Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+def write_unit_of_work(request: Request) -> Iterator[UnitOfWork]:
+    """One read-write unit of work per request. The route commits after its service call returns; any exception
+    (a refusal included) leaves the block uncommitted and the exit rolls back, so nothing is partly written."""
+    database: Database = request.app.state.database
+    with database.unit_of_work() as uow:
+        yield uow
+
+
+# scope="function": close the transaction as soon as the route returns, not after the response is sent, so a
+# SQLite writer's lock is held no longer than the work.
+WriteUow = Annotated[UnitOfWork, Depends(write_unit_of_work, scope="function")]
+
+
+def runtime(request: Request) -> Runtime:
+    """The clock and id source (the system's, or a seeded one a test put on app.state)."""
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+Rt = Annotated[Runtime, Depends(runtime)]
+
+# auto_error=False: we answer missing credentials ourselves, after checking that writes are enabled at all.
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="OperatorToken",
+    description="The operator token (HANDOVER_OPERATOR_TOKEN), until accounts exist.",
+)
+
+
+def require_operator(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """Writes need `Authorization: Bearer <operator token>`; with no token configured they are disabled."""
+    expected: str | None = request.app.state.operator_token
+    if not expected:
+        # An empty token would match an empty header; treat it as no token at all.
+        raise HTTPException(403, _("writes are disabled: no operator token is configured"))
+    if credentials is None:
+        raise HTTPException(
+            401,
+            _("Writing needs the operator token: Authorization: Bearer <token>."),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    # Constant-time comparison, on bytes so a non-ASCII header cannot raise; never log or echo either side.
+    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
+        raise HTTPException(
+            401,
+            _("The operator token is not valid."),
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )

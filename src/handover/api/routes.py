@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from handover.api.deps import Uow
 from handover.api.problems import problem_response
+from handover.core.custody.movements import Movement as MovementRecord
 from handover.services import queries
 
 router = APIRouter(
@@ -127,15 +128,17 @@ def get_events(
 
 @router.get("/movements", response_model=list[Movement], summary="Group transfers")
 def get_movements(uow: Uow) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": m.id,
-            "code": m.code,
-            "origin": m.origin_id,
-            "destination": m.destination_id,
-            "mode": m.mode.value,
-            "state": m.state.value,
-            "scheduled_at": m.scheduled_at.isoformat(),
-        }
-        for m in queries.movements(uow)
-    ]
+    return [movement_dict(m) for m in queries.movements(uow)]
+
+
+def movement_dict(m: MovementRecord) -> dict[str, Any]:
+    """A movement as the API shows it (reads and writes alike)."""
+    return {
+        "id": m.id,
+        "code": m.code,
+        "origin": m.origin_id,
+        "destination": m.destination_id,
+        "mode": m.mode.value,
+        "state": m.state.value,
+        "scheduled_at": m.scheduled_at.isoformat(),
+    }

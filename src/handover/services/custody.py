@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handover.core.custody import PersonState, Refused, RefusedError, apply, decide
+from handover.core.custody import PersonState, Refused, RefusedError, apply, decide, leaf
 from handover.core.custody import commands as c
 from handover.core.custody.refusals import Rule
 from handover.i18n import _
+from handover.services import log
 from handover.services.errors import NotFoundError
 from handover.services.ports import StoredEvent, UnitOfWork
 from handover.services.runtime import Runtime
@@ -32,6 +33,8 @@ def record(uow: UnitOfWork, commands: Sequence[c.Command]) -> list[StoredEvent]:
         assert state is not None
         states[command.person_id] = touched[command.person_id] = state
     seqs = uow.custody.append(events, touched)
+    if seqs:
+        log.append_leaves(uow, seqs[0], [leaf.encode(e) for e in events])
     return [StoredEvent(seq=s, event=e) for s, e in zip(seqs, events, strict=True)]
 
 

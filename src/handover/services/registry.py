@@ -37,6 +37,7 @@ def register_people(
     )
     batch: set[str] = set()
     facilities = {}
+    custodians: set[str] = set()
     records = []
     commands = []
     recorded_at = rt.clock()
@@ -57,6 +58,10 @@ def register_people(
         if person.facility_id not in facilities:
             facilities[person.facility_id] = reference.facility(uow, person.facility_id)
         facility = facilities[person.facility_id]
+        custodian = person.custodian_id or facility.authority_id
+        if custodian not in custodians:
+            reference.authority(uow, custodian)  # NotFoundError: an unknown custodian must never reach the log
+            custodians.add(custodian)
         salt = rt.new_salt()
         commit = commitment(person.identity, salt)
         estate = person.identity.estate_on(occurred_at.date())
@@ -68,7 +73,7 @@ def register_people(
                 occurred_at=occurred_at,
                 recorded_at=recorded_at,
                 facility=facility,
-                custodian_id=person.custodian_id or facility.authority_id,
+                custodian_id=custodian,
                 estate=estate,
                 identity_commitment=commit,
             )

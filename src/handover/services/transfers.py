@@ -87,13 +87,7 @@ def manifest(
     uow: UnitOfWork, rt: Runtime, movement_id: str, person_ids: Sequence[str], occurred_at: datetime
 ) -> list[StoredEvent]:
     m = movement(uow, movement_id)
-    if m.state not in MANIFEST_OPEN:
-        raise ConflictError(
-            m.code,
-            "manifest-frozen",
-            m.state.value,
-            _("The manifest of movement {code} is frozen: it is {state}.").format(code=m.code, state=m.state.value),
-        )
+    _manifest_open(m)
     refuse_duplicates(person_ids, _("manifest"))
     now = rt.clock()
     return record(
@@ -110,6 +104,43 @@ def manifest(
             for p in person_ids
         ],
     )
+
+
+def unmanifest(
+    uow: UnitOfWork, rt: Runtime, movement_id: str, person_ids: Sequence[str], reason: str, occurred_at: datetime
+) -> list[StoredEvent]:
+    """Take people off a movement's manifest, with the reason; all of them or, on a refusal, none."""
+    m = movement(uow, movement_id)
+    _manifest_open(m)
+    # Who was taken off and why is what a monitor asks about, so an empty reason is not accepted.
+    if not reason.strip():
+        raise ValueError(_("Taking people off a manifest needs a reason."))
+    refuse_duplicates(person_ids, _("manifest change"))
+    now = rt.clock()
+    return record(
+        uow,
+        [
+            c.Unmanifest(
+                person_id=p,
+                event_id=rt.new_id(),
+                occurred_at=occurred_at,
+                recorded_at=now,
+                movement_id=m.id,
+                reason=reason,
+            )
+            for p in person_ids
+        ],
+    )
+
+
+def _manifest_open(m: Movement) -> None:
+    if m.state not in MANIFEST_OPEN:
+        raise ConflictError(
+            m.code,
+            "manifest-frozen",
+            m.state.value,
+            _("The manifest of movement {code} is frozen: it is {state}.").format(code=m.code, state=m.state.value),
+        )
 
 
 def depart(uow: UnitOfWork, rt: Runtime, movement_id: str, occurred_at: datetime) -> list[StoredEvent]:

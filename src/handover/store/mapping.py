@@ -22,9 +22,11 @@ from handover.core.custody.model import AuthorityKind, FacilityKind, Sex, Transp
 from handover.core.custody.movements import Movement, MovementState, Route
 from handover.services.ports import CurrentCustody, PersonRecord
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def authority_row(a: Authority) -> dict[str, Any]:

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from handover.core.custody import Authority, CustodyEvent, EventType, Facility, PersonState
 from handover.core.custody.movements import Movement, MovementState, Route
-from handover.services.ports import CurrentCustody, PersonRecord, PlaceCount, StoredEvent
+from handover.services.ports import CurrentCustody, PersonRecord, PlaceCount, StoredCheckpoint, StoredEvent
 from handover.store import mapping
 from handover.store.tables import (
     AuthorityRow,
+    CheckpointRow,
     CounterRow,
     CustodyCurrentRow,
     CustodyEventRow,
     FacilityRow,
+    LogHashRow,
     MetaRow,
     MovementRow,
     PersonRow,
@@ -33,6 +36,8 @@ events_t = CustodyEventRow.__table__
 current_t = CustodyCurrentRow.__table__
 counters_t = CounterRow.__table__
 meta_t = MetaRow.__table__
+hashes_t = LogHashRow.__table__
+checkpoints_t = CheckpointRow.__table__
 
 # SQLite allows at most 32,766 bound parameters; IN lists are chunked below that.
 _IN_CHUNK = 2000
@@ -289,6 +294,58 @@ def _update_params(s: PersonState) -> dict[str, object]:
         "last_event_id": s.last_event_id,
         "event_count": s.event_count,
     }
+
+
+class SqlLog:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        found: dict[int, bytes] = {}
+        wanted = sorted(set(indexes))
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = self._c.execute(select(hashes_t.c.idx, hashes_t.c.hash).where(hashes_t.c.idx.in_(chunk)))
+            found.update((int(i), bytes(h)) for i, h in rows)
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise LookupError(f"stored hashes missing from the log: {missing[:5]}")
+        return [found[i] for i in indexes]
+
+    def append_hashes(self, first_index: int, hashes: Sequence[bytes]) -> None:
+        if hashes:
+            rows = [{"idx": first_index + i, "hash": h} for i, h in enumerate(hashes)]
+            _executemany(self._c, hashes_t.name, rows)
+
+    def hash_count(self) -> int:
+        return int(self._c.execute(select(func.count()).select_from(hashes_t)).scalar_one())
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        row = self._c.execute(select(checkpoints_t).order_by(checkpoints_t.c.size.desc()).limit(1)).mappings().first()
+        return _checkpoint(row) if row else None
+
+    def checkpoint(self, size: int) -> StoredCheckpoint | None:
+        row = self._c.execute(select(checkpoints_t).where(checkpoints_t.c.size == size)).mappings().first()
+        return _checkpoint(row) if row else None
+
+    def has_checkpoint_between(self, low: int, high: int) -> bool:
+        query = select(checkpoints_t.c.size).where(checkpoints_t.c.size.between(low, high)).limit(1)
+        return self._c.execute(query).first() is not None
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        self._c.execute(
+            insert(checkpoints_t).values(
+                size=checkpoint.size, root=checkpoint.root, note=checkpoint.note, signed_at=checkpoint.signed_at
+            )
+        )
+
+    def leaves(self, start: int, stop: int) -> list[CustodyEvent]:
+        query = select(events_t).where(events_t.c.seq >= start, events_t.c.seq < stop).order_by(events_t.c.seq)
+        return [mapping.event(r) for r in self._c.execute(query).mappings()]
+
+
+def _checkpoint(row: Mapping[str, Any]) -> StoredCheckpoint:
+    return StoredCheckpoint(int(row["size"]), bytes(row["root"]), row["note"], row["signed_at"])
 
 
 class SqlMeta:

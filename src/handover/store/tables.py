@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from handover.store.types import UTCDateTime
@@ -148,4 +148,24 @@ class MetaRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-APPEND_ONLY_TABLES = ("custody_events",)
+class LogHashRow(Base):
+    """The Merkle tree's stored hashes (Go tlog layout: each leaf adds only the hashes it completes). Append-only."""
+
+    __tablename__ = "log_hashes"
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class CheckpointRow(Base):
+    """Signed checkpoints, one per tree size ever signed. Append-only: a signed statement is never taken back."""
+
+    __tablename__ = "log_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+APPEND_ONLY_TABLES = ("custody_events", "log_hashes", "log_checkpoints")

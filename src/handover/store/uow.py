@@ -7,7 +7,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 
 from handover.store.database import READ_ONLY, make_engine, migrate
-from handover.store.repositories import SqlCustody, SqlMeta, SqlMovements, SqlPersons, SqlReference
+from handover.store.repositories import SqlCustody, SqlLog, SqlMeta, SqlMovements, SqlPersons, SqlReference
 
 
 class SqlUnitOfWork:
@@ -22,6 +22,7 @@ class SqlUnitOfWork:
         self.movements = SqlMovements(self.connection)
         self.custody = SqlCustody(self.connection)
         self.meta = SqlMeta(self.connection)
+        self.log = SqlLog(self.connection)
 
     def commit(self) -> None:
         self.connection.commit()

@@ -1,0 +1,81 @@
+"""The log leaf of a custody event: its canonical bytes.
+
+Canonical JSON in the sense of RFC 8785 (JCS) for the values events hold (strings, one integer, null-free objects):
+keys sorted by code point, no insignificant whitespace, UTF-8, strings escaped as JSON requires and no more. Fields
+that are empty are left out, so an event has exactly one encoding. Times are RFC 3339 in UTC with a `Z`.
+People appear by random id only; a registration carries the salted identity commitment, never the identity.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from handover.core.custody.events import CustodyEvent, EventType
+
+LEAF_VERSION = 1
+# One encoder for all leaves: json.dumps with options builds a new encoder on every call, a measurable cost here.
+# ensure_ascii=False keeps non-ASCII as UTF-8, as JCS requires; sort_keys orders by code point for these keys.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime in a custody event")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(text: str) -> datetime:
+    if not text.endswith("Z"):
+        raise ValueError(f"time {text!r} is not UTC with a Z")
+    return datetime.fromisoformat(text[:-1] + "+00:00")
+
+
+def encode(event: CustodyEvent) -> bytes:
+    record: dict[str, Any] = {
+        "v": LEAF_VERSION,
+        "event_id": event.event_id,
+        "person_id": event.person_id,
+        "type": event.type.value,
+        "occurred_at": _time(event.occurred_at),
+        "recorded_at": _time(event.recorded_at),
+    }
+    for key in ("facility_id", "authority_id", "movement_id", "corrects"):
+        value = getattr(event, key)
+        if value is not None:
+            record[key] = value
+    if event.details:
+        record["details"] = dict(event.details)
+    return _CANONICAL.encode(record).encode()
+
+
+def decode(leaf: bytes) -> CustodyEvent:
+    """Read a leaf back into an event; refuses anything that is not exactly the canonical encoding."""
+    try:
+        record = json.loads(leaf.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"leaf is not UTF-8 JSON: {error}") from error
+    if not isinstance(record, dict) or record.get("v") != LEAF_VERSION:
+        raise ValueError("leaf is not a version-1 custody event")
+    details = record.get("details", {})
+    if not isinstance(details, dict) or not all(isinstance(v, str) for v in details.values()):
+        raise ValueError("leaf details must be an object of strings")
+    try:
+        event = CustodyEvent(
+            event_id=str(record["event_id"]),
+            person_id=str(record["person_id"]),
+            type=EventType(record["type"]),
+            occurred_at=_parse_time(record["occurred_at"]),
+            recorded_at=_parse_time(record["recorded_at"]),
+            facility_id=record.get("facility_id"),
+            authority_id=record.get("authority_id"),
+            movement_id=record.get("movement_id"),
+            corrects=record.get("corrects"),
+            details=tuple(sorted(details.items())),
+        )
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"leaf is not a valid custody event: {error}") from error
+    if encode(event) != leaf:
+        raise ValueError("leaf is not in canonical form")
+    return event

@@ -1,0 +1,159 @@
+"""The transparency log: one leaf per custody event, in log order, and signed checkpoints over it.
+
+Leaves and their stored hashes are written in the same transaction as the events (see custody.record), so the tree
+always matches the committed events. Checkpoints are signed only over committed state and only after proving the
+new tree consistent with the last checkpoint signed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from handover.core.custody import leaf
+from handover.core.tlog.checkpoint import Checkpoint
+from handover.core.tlog.hashing import leaf_hash
+from handover.core.tlog.note import Signer, sign
+from handover.core.tlog.tiles import MAX_ENTRY_SIZE, EntryBundle, Tile, encode_bundle, tile_hashes
+from handover.core.tlog.tree import (
+    check_consistency,
+    prove_consistency,
+    prove_inclusion,
+    stored_hash_count,
+    stored_hashes,
+    tree_hash,
+)
+from handover.i18n import _
+from handover.services.errors import ConflictError, NotFoundError
+from handover.services.ports import LogRepository, StoredCheckpoint, UnitOfWork
+
+
+class CachedReader:
+    """Reads stored hashes from the store, remembering them and the ones this transaction adds.
+
+    Appending a batch touches the same few frontier hashes again and again; one query fetches each once.
+    """
+
+    def __init__(self, log: LogRepository) -> None:
+        self._log = log
+        self.cache: dict[int, bytes] = {}
+
+    def __call__(self, indexes: Sequence[int]) -> list[bytes]:
+        missing = [i for i in indexes if i not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self._log.read_hashes(missing), strict=True))
+        return [self.cache[i] for i in indexes]
+
+
+def append_leaves(uow: UnitOfWork, first_index: int, leaves: Sequence[bytes]) -> None:
+    """Add the stored hashes for leaves `first_index`, `first_index + 1`, ... (which must be the next ones)."""
+    too_long = next((i for i, data in enumerate(leaves) if len(data) > MAX_ENTRY_SIZE), None)
+    if too_long is not None:
+        # Entry bundles prefix each entry with a 16-bit length; a longer leaf could never be served.
+        raise ValueError(f"log entry {first_index + too_long} is longer than {MAX_ENTRY_SIZE} bytes")
+    start = stored_hash_count(first_index)
+    reader = CachedReader(uow.log)
+    added: list[bytes] = []
+    for offset, data in enumerate(leaves):
+        for new in stored_hashes(first_index + offset, leaf_hash(data), reader):
+            reader.cache[start + len(added)] = new
+            added.append(new)
+    uow.log.append_hashes(start, added)
+
+
+def root(uow: UnitOfWork, size: int | None = None) -> bytes:
+    size = uow.custody.size() if size is None else size
+    return tree_hash(size, CachedReader(uow.log))
+
+
+def inclusion_proof(uow: UnitOfWork, index: int, size: int) -> list[bytes]:
+    if not 0 <= index < size <= uow.custody.size():
+        raise ValueError(f"no leaf {index} in a tree of size {size} (the log has {uow.custody.size()} leaves)")
+    return prove_inclusion(size, index, CachedReader(uow.log))
+
+
+def consistency_proof(uow: UnitOfWork, old_size: int, new_size: int) -> list[bytes]:
+    if not 0 < old_size <= new_size <= uow.custody.size():
+        raise ValueError(
+            f"no consistency proof from size {old_size} to {new_size} (the log has {uow.custody.size()} leaves)"
+        )
+    return prove_consistency(new_size, old_size, CachedReader(uow.log))
+
+
+def consistent(uow: UnitOfWork, old_size: int, old_root: bytes, new_size: int, new_root: bytes) -> bool:
+    """Whether the tree of `new_size` extends the one of `old_size` with `old_root` (proved, then checked)."""
+    if old_size == 0:
+        return True
+    if old_size == new_size:
+        return old_root == new_root
+    proof = prove_consistency(new_size, old_size, CachedReader(uow.log))
+    return check_consistency(proof, new_size, new_root, old_size, old_root)
+
+
+def sign_checkpoint(uow: UnitOfWork, signer: Signer, now: datetime) -> StoredCheckpoint:
+    """Sign the committed tree, after proving it consistent with the last checkpoint; the key's name is the origin.
+
+    Returns the last checkpoint unchanged when the tree has not grown. Never signs two inconsistent checkpoints:
+    a tree that does not extend the last signed one is refused (and is the sign of tampering).
+    """
+    size = uow.custody.size()
+    last = uow.log.latest_checkpoint()
+    if last is not None and last.size == size:
+        return last
+    if last is not None and last.size > size:
+        raise ConflictError(
+            "log",
+            "log-shrank",
+            f"size {size}",
+            _("The log has {size} entries but checkpoint {signed} was signed: refusing to sign.").format(
+                size=size, signed=last.size
+            ),
+        )
+    new_root = root(uow, size)
+    if last is not None and not consistent(uow, last.size, last.root, size, new_root):
+        raise ConflictError(
+            "log",
+            "inconsistent-tree",
+            f"size {size}",
+            _("The tree of size {size} does not extend checkpoint {signed}: refusing to sign.").format(
+                size=size, signed=last.size
+            ),
+        )
+    body = Checkpoint(origin=signer.name, size=size, root=new_root).body()
+    stored = StoredCheckpoint(size=size, root=new_root, note=sign(body, [signer]), signed_at=now)
+    uow.log.add_checkpoint(stored)
+    return stored
+
+
+def latest_checkpoint(uow: UnitOfWork) -> StoredCheckpoint:
+    found = uow.log.latest_checkpoint()
+    if found is None:
+        raise NotFoundError("checkpoint", "latest", _("No checkpoint has been signed yet."))
+    return found
+
+
+def covered(uow: UnitOfWork, tile: Tile | EntryBundle, size: int) -> bool:
+    """Whether a tile (or entry bundle) may be served while the latest checkpoint has `size` leaves.
+
+    Full tiles never change once the tree passes them. Partial ones are served at the widths of checkpointed tree
+    sizes only (C2SP tlog-tiles: "Logs MUST serve partial tiles corresponding to tree sizes for which a checkpoint
+    was produced").
+    """
+    if tile.end > size:
+        return False
+    if not tile.is_partial:
+        return True
+    if isinstance(tile, EntryBundle):
+        return uow.log.checkpoint(tile.end) is not None
+    # Tree sizes whose partial tile at this level and index has exactly this width.
+    scale = 1 << (8 * tile.level)
+    first = (tile.index * 256 + tile.width) * scale
+    return uow.log.has_checkpoint_between(first, first + scale - 1)
+
+
+def tile_data(uow: UnitOfWork, tile: Tile) -> bytes:
+    return tile_hashes(tile, CachedReader(uow.log))
+
+
+def entry_bundle(uow: UnitOfWork, bundle: EntryBundle) -> bytes:
+    return encode_bundle([leaf.encode(e) for e in uow.log.leaves(bundle.start, bundle.end)])
