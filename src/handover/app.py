@@ -11,9 +11,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from handover.api.log import proofs_router as log_proofs_router
+from handover.api.log import tiles_router as log_tiles_router
 from handover.api.problems import install_problem_handlers
 from handover.api.routes import router as api_router
 from handover.api.writes import router as write_router
+from handover.background import CheckpointSigner
+from handover.core.tlog.note import Signer
 from handover.i18n import DEFAULT_LANGUAGE, DOMAIN, LOCALE_DIR, reset_language, use_language
 from handover.services.runtime import Runtime, system_runtime
 from handover.settings import get_settings
@@ -91,19 +95,32 @@ def create_app(
     database: Database | None = None,
     *,
     operator_token: str | None = None,
+    monitor_token: str | None = None,
     runtime: Runtime | None = None,
+    signer: Signer | None = None,
+    checkpoint_interval: float | None = None,
 ) -> FastAPI:
     """The application on `database`, or on the configured database URL (disposed at shutdown) when None.
 
     `operator_token` opens the write routes (default: HANDOVER_OPERATOR_TOKEN; none or empty disables writes);
     `runtime` is the clock and id source for writes (default: the system's; tests pass a seeded one).
+    `signer` signs checkpoints every `checkpoint_interval` seconds while the log grows (defaults from settings).
     """
     owned = database is None
     db = database if database is not None else Database(get_settings().database_url)
 
+    settings = get_settings()
+    interval = settings.checkpoint_interval if checkpoint_interval is None else checkpoint_interval
+    rt = runtime if runtime is not None else system_runtime()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        signing = CheckpointSigner(db, signer, rt, interval) if signer is not None and interval > 0 else None
+        if signing is not None:
+            signing.start()
         yield
+        if signing is not None:
+            signing.stop()
         if owned:
             db.dispose()
 
@@ -117,11 +134,15 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.database = db
-    app.state.operator_token = operator_token if operator_token is not None else get_settings().operator_token
-    app.state.runtime = runtime if runtime is not None else system_runtime()
+    app.state.operator_token = operator_token if operator_token is not None else settings.operator_token
+    app.state.monitor_token = monitor_token if monitor_token is not None else settings.monitor_token
+    app.state.runtime = rt
+    app.state.signer = signer
     install_problem_handlers(app)
     app.include_router(api_router, prefix="/api/v1", tags=["v1"])
     app.include_router(write_router, prefix="/api/v1", tags=["v1 writes"])
+    app.include_router(log_proofs_router, prefix="/api/v1", tags=["v1 log"])
+    app.include_router(log_tiles_router, prefix="/log", tags=["log (C2SP tlog-tiles)"])
     app.include_router(web_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(LanguageMiddleware, languages=available_languages())

@@ -9,6 +9,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE = Path("var") / "handover.sqlite3"
+# Where `handover demo` writes the demo log's signing key; only the demo ever uses a key nobody configured.
+DEMO_SIGNING_KEY = Path("var") / "demo-signing.key"
 
 
 class Settings(BaseSettings):
@@ -21,6 +23,12 @@ class Settings(BaseSettings):
     # The bearer token that opens the write routes until accounts exist. No default: without it writes are
     # disabled. Kept out of repr so a logged settings object never shows it.
     operator_token: str | None = Field(default=None, repr=False)
+    # The bearer token that opens the log's entry bundles (and other monitor-only reads) until accounts exist.
+    monitor_token: str | None = Field(default=None, repr=False)
+    # The log's Ed25519 signing key, a C2SP signed-note private key file (`handover log keygen` writes one).
+    signing_key: Path | None = None
+    # How often the server signs a new checkpoint when the log has grown, in seconds (0: never by itself).
+    checkpoint_interval: float = 10.0
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,8 @@ from handover.store.uow import Database
 def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("HANDOVER_DATABASE_URL", url)
+    # Relative paths (the demo's signing key under var/) land in the test's own directory.
+    monkeypatch.chdir(tmp_path)
     return url
 
 

@@ -46,32 +46,51 @@ def runtime(request: Request) -> Runtime:
 
 Rt = Annotated[Runtime, Depends(runtime)]
 
-# auto_error=False: we answer missing credentials ourselves, after checking that writes are enabled at all.
-_bearer = HTTPBearer(
+# auto_error=False: we answer missing credentials ourselves, after checking that the role is enabled at all.
+_operator_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="OperatorToken",
     description="The operator token (HANDOVER_OPERATOR_TOKEN), until accounts exist.",
 )
+_monitor_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="MonitorToken",
+    description="The monitor token (HANDOVER_MONITOR_TOKEN), until accounts exist.",
+)
 
 
-def require_operator(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    """Writes need `Authorization: Bearer <operator token>`; with no token configured they are disabled."""
-    expected: str | None = request.app.state.operator_token
+def _check_token(expected: str | None, credentials: HTTPAuthorizationCredentials | None, disabled: str) -> None:
     if not expected:
         # An empty token would match an empty header; treat it as no token at all.
-        raise HTTPException(403, _("writes are disabled: no operator token is configured"))
+        raise HTTPException(403, disabled)
     if credentials is None:
         raise HTTPException(
             401,
-            _("Writing needs the operator token: Authorization: Bearer <token>."),
+            _("This needs a token: Authorization: Bearer <token>."),
             headers={"WWW-Authenticate": "Bearer"},
         )
     # Constant-time comparison, on bytes so a non-ASCII header cannot raise; never log or echo either side.
     if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
         raise HTTPException(
             401,
-            _("The operator token is not valid."),
+            _("The token is not valid."),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+
+
+def require_operator(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_operator_bearer)]
+) -> None:
+    """Writes need `Authorization: Bearer <operator token>`; with no token configured they are disabled."""
+    _check_token(
+        request.app.state.operator_token, credentials, _("writes are disabled: no operator token is configured")
+    )
+
+
+def require_monitor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_monitor_bearer)]
+) -> None:
+    """Entry bundles (what each event says) need the monitor token; with none configured they are not served."""
+    _check_token(
+        request.app.state.monitor_token, credentials, _("monitor reads are disabled: no monitor token is configured")
+    )

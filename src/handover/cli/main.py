@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,16 +16,21 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from handover.core.custody import Estate, RefusedError
+from handover.core.tlog.note import Signer
 from handover.i18n import _
+from handover.keys import configured_signer, read_key, write_key
+from handover.services import log as log_service
 from handover.services import queries
 from handover.services import rebuild as rebuilding
 from handover.services.errors import ConflictError, NotFoundError
-from handover.settings import Settings
+from handover.settings import DEMO_SIGNING_KEY, Settings
 from handover.store.uow import Database
 
 app = typer.Typer(help=_("Handover: plan, run and prove transfers of people in custody."), no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
+# The demo log's origin (its key's name): .invalid marks it as nobody's real log.
+DEMO_ORIGIN = "demo.handover.invalid/nes-iraq-2026"
 
 
 def _database() -> Database:
@@ -89,11 +96,24 @@ def demo(
             progress.update(task, description=label, completed=done, total=of)
 
         summary = build_demo(db.unit_of_work, seed=seed, people=people, progress=report)
+    signer = configured_signer(Settings(), demo=True) or _new_demo_key()
+    with db.unit_of_work() as uow:
+        signed = log_service.sign_checkpoint(uow, signer, datetime.now(UTC))
+        uow.commit()
     console.print(
         _("Demo built: {people} people registered, {moved} moved in {groups} groups (seed {seed}).").format(
             people=summary.people, moved=summary.moved, groups=summary.groups, seed=summary.seed
         )
     )
+    console.print(_("Log checkpoint signed at size {size}. Verifier key:").format(size=signed.size))
+    typer.echo(signer.verifier.vkey)
+
+
+def _new_demo_key() -> Signer:
+    """The demo's own log key, made once; random and kept on this machine like any signing key."""
+    signer = Signer.generate(DEMO_ORIGIN)
+    write_key(signer, DEMO_SIGNING_KEY)
+    return signer
 
 
 @app.command()
@@ -107,7 +127,18 @@ def serve(
     from handover.app import create_app
 
     settings = Settings()
-    uvicorn.run(create_app(_database()), host=host or settings.host, port=port or settings.port)
+    db = _database()
+    signer = configured_signer(settings, demo=_is_demo(db))
+    if signer is None:
+        errors.print(_("No signing key configured (HANDOVER_SIGNING_KEY): the log will not be checkpointed."))
+    uvicorn.run(create_app(db, signer=signer), host=host or settings.host, port=port or settings.port)
+
+
+def _is_demo(db: Database) -> bool:
+    from handover.demo.build import DEMO_KEY
+
+    with db.unit_of_work(read_only=True) as uow:
+        return uow.meta.get(DEMO_KEY) is not None
 
 
 @app.command()
@@ -212,6 +243,78 @@ def rebuild() -> None:
         for refused in report.broken[:20]:
             errors.print(f"[red]{refused.message}[/red]")
         raise typer.Exit(1)
+
+
+log_app = typer.Typer(help=_("The transparency log: keys, checkpoints, export."), no_args_is_help=True)
+app.add_typer(log_app, name="log")
+
+
+def _signer_or_exit(db: Database) -> Signer:
+    signer = configured_signer(Settings(), demo=_is_demo(db))
+    if signer is None:
+        errors.print(_("No signing key: set HANDOVER_SIGNING_KEY to a key file (`handover log keygen` makes one)."))
+        raise typer.Exit(1)
+    return signer
+
+
+@log_app.command()
+def keygen(
+    name: Annotated[str, typer.Option(help=_("The log's origin, e.g. example.org/handover (the key's name)."))],
+    out: Annotated[Path, typer.Option(help=_("Where to write the private key (created with mode 0600)."))],
+) -> None:
+    """Make a new Ed25519 signing key for the log. The private key is written to a file, never printed."""
+    try:
+        signer = Signer.generate(name)
+        write_key(signer, out)
+    except FileExistsError:
+        errors.print(_("{path} exists: refusing to overwrite a signing key.").format(path=out))
+        raise typer.Exit(1) from None
+    except ValueError as error:
+        errors.print(_("Refused: {error}").format(error=error))
+        raise typer.Exit(1) from None
+    console.print(_("Key written to {path}. Verifier key:").format(path=out))
+    typer.echo(signer.verifier.vkey)
+
+
+@log_app.command()
+def vkey(
+    key: Annotated[Path | None, typer.Option(help=_("A key file (default: the configured one)."))] = None,
+) -> None:
+    """Print the verifier key (public) that monitors use to check the log's checkpoints."""
+    signer = read_key(key) if key is not None else _signer_or_exit(_database())
+    typer.echo(signer.verifier.vkey)
+
+
+@log_app.command()
+def checkpoint() -> None:
+    """Sign a checkpoint over the committed log now (after proving it consistent with the last one)."""
+    db = _database()
+    signer = _signer_or_exit(db)
+    with _refusals(), db.unit_of_work() as uow:
+        signed = log_service.sign_checkpoint(uow, signer, datetime.now(UTC))
+        uow.commit()
+    typer.echo(signed.note, nl=False)
+
+
+@log_app.command()
+def export(directory: Annotated[Path, typer.Argument(help=_("Directory to write the log into."))]) -> None:
+    """Write the log in the C2SP tlog-tiles layout (checkpoint, tiles, entry bundles) and the counts it backs."""
+    db = _database()
+    with _refusals(), db.unit_of_work(read_only=True) as uow:
+        signed = log_service.latest_checkpoint(uow)
+        count = 0
+        for path, data in log_service.publication(uow, signed):
+            target = directory / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            count += 1
+        current = queries.status(uow).as_dict()
+    (directory / "status").write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
+    console.print(
+        _("Wrote {files} files for the checkpoint at size {size} to {path}.").format(
+            files=count + 1, size=signed.size, path=directory
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

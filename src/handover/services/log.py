@@ -7,14 +7,23 @@ new tree consistent with the last checkpoint signed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from handover.core.custody import leaf
 from handover.core.tlog.checkpoint import Checkpoint
 from handover.core.tlog.hashing import leaf_hash
 from handover.core.tlog.note import Signer, sign
-from handover.core.tlog.tiles import MAX_ENTRY_SIZE, EntryBundle, Tile, encode_bundle, tile_hashes
+from handover.core.tlog.proof import TlogProof
+from handover.core.tlog.tiles import (
+    MAX_ENTRY_SIZE,
+    EntryBundle,
+    Tile,
+    bundles_for_size,
+    encode_bundle,
+    tile_hashes,
+    tiles_for_size,
+)
 from handover.core.tlog.tree import (
     check_consistency,
     prove_consistency,
@@ -157,3 +166,33 @@ def tile_data(uow: UnitOfWork, tile: Tile) -> bytes:
 
 def entry_bundle(uow: UnitOfWork, bundle: EntryBundle) -> bytes:
     return encode_bundle([leaf.encode(e) for e in uow.log.leaves(bundle.start, bundle.end)])
+
+
+def receipt(uow: UnitOfWork, event_id: str) -> TlogProof:
+    """An offline proof (C2SP tlog-proof) that the event is in the log, against the latest checkpoint."""
+    stored = uow.custody.by_event_id(event_id)
+    if stored is None:
+        raise NotFoundError("event", event_id, _("No event {id}.").format(id=event_id))
+    checkpoint = latest_checkpoint(uow)
+    if stored.seq >= checkpoint.size:
+        raise ConflictError(
+            event_id,
+            "not-yet-checkpointed",
+            f"log index {stored.seq}",
+            _(
+                "Event {id} is at log index {index}, after the latest checkpoint (size {size}); try again after the "
+                "next checkpoint."
+            ).format(id=event_id, index=stored.seq, size=checkpoint.size),
+        )
+    proof = prove_inclusion(checkpoint.size, stored.seq, CachedReader(uow.log))
+    return TlogProof(index=stored.seq, hashes=tuple(proof), checkpoint=checkpoint.note)
+
+
+def publication(uow: UnitOfWork, checkpoint: StoredCheckpoint) -> Iterator[tuple[str, bytes]]:
+    """Every file of the C2SP tlog-tiles layout for `checkpoint`: the checkpoint, hash tiles, entry bundles."""
+    yield "checkpoint", checkpoint.note.encode()
+    reader = CachedReader(uow.log)
+    for tile in tiles_for_size(checkpoint.size):
+        yield tile.path, tile_hashes(tile, reader)
+    for bundle in bundles_for_size(checkpoint.size):
+        yield bundle.path, entry_bundle(uow, bundle)

@@ -201,6 +201,10 @@ class SqlCustody:
         ).mappings()
         return [StoredEvent(seq=r["seq"], event=mapping.event(r)) for r in rows]
 
+    def by_event_id(self, event_id: str) -> StoredEvent | None:
+        row = self._c.execute(select(events_t).where(events_t.c.event_id == event_id)).mappings().first()
+        return StoredEvent(seq=row["seq"], event=mapping.event(row)) if row else None
+
     def page(self, after_seq: int, limit: int, descending: bool = False) -> list[StoredEvent]:
         query = select(events_t)
         if descending:

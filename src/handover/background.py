@@ -1,0 +1,52 @@
+"""Work the server does by itself: signing a new checkpoint whenever the log has grown."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.exc import IntegrityError
+
+from handover.core.tlog.note import Signer
+from handover.services import log
+from handover.services.errors import ConflictError
+from handover.services.runtime import Runtime
+from handover.store.uow import Database
+
+logger = logging.getLogger("handover.checkpoints")
+
+
+class CheckpointSigner:
+    """Signs the committed tree every `interval` seconds in a background thread (a no-op while nothing changed)."""
+
+    def __init__(self, database: Database, signer: Signer, runtime: Runtime, interval: float) -> None:
+        self._database = database
+        self._signer = signer
+        self._runtime = runtime
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="checkpoint-signer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self._interval + 5)
+
+    def sign_once(self) -> None:
+        try:
+            with self._database.unit_of_work() as uow:
+                signed = log.sign_checkpoint(uow, self._signer, self._runtime.clock())
+                uow.commit()
+            logger.debug("checkpoint at size %d", signed.size)
+        except ConflictError as refusal:
+            # The tree does not extend what we signed before: say so loudly, and never sign over it.
+            logger.error("checkpoint refused: %s", refusal.message)
+        except IntegrityError:
+            logger.info("another process signed this tree size first")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sign_once()
+            self._stop.wait(self._interval)
