@@ -13,7 +13,7 @@ from tests.factories import AUTHORITIES, man
 from handover.core.custody import Capacity, Estate, Facility
 from handover.core.custody import commands as c
 from handover.core.custody.model import FacilityKind
-from handover.services.custody import record
+from handover.services.custody import decide_all, record
 from handover.services.ports import PersonRecord
 from handover.services.reference import add_reference_data
 from handover.store import mapping
@@ -83,11 +83,18 @@ def _timed(action: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
-def service_batched(db: Database, commands: list[c.Command], batch: int) -> float:
+def service_batched(db: Database, commands: list[c.Command], batch: int, with_log: bool = True) -> float:
+    """Through services.custody.record; `with_log=False` leaves out only the log's leaves and stored hashes."""
+
     def run() -> None:
         for start in range(0, len(commands), batch):
             with db.unit_of_work() as uow:
-                record(uow, commands[start : start + batch])
+                chunk = commands[start : start + batch]
+                if with_log:
+                    record(uow, chunk)
+                else:
+                    events, touched = decide_all(uow, chunk)
+                    uow.custody.append(events, touched)
                 uow.commit()
 
     return _timed(run)
@@ -159,3 +166,30 @@ def measure(make_db: Callable[[], Database], backend: str, batched: int, single:
             baseline_db.dispose()
         figures.append(Figure(backend, mode, 2 * count, statistics.median(ours), statistics.median(base)))
     return figures
+
+
+@dataclass(frozen=True)
+class LogCost:
+    backend: str
+    events: int
+    with_log: float  # events per second
+    without_log: float
+
+    @property
+    def cost(self) -> float:
+        """The share of throughput the log takes: 1 - with/without."""
+        return 1 - self.with_log / self.without_log
+
+
+def measure_log_cost(make_db: Callable[[], Database], backend: str, count: int, repeats: int = 3) -> LogCost:
+    """Batched appends with the log against the same appends without it, interleaved so drift hits both alike."""
+    with_log, without = [], []
+    for round_ in range(repeats):
+        for flag, sink in ((True, with_log), (False, without)):
+            db = make_db()
+            ids = _prepare(db, count)
+            elapsed = service_batched(db, _registrations(ids, f"l{round_}"), 1000, with_log=flag)
+            elapsed += service_batched(db, _manifests(ids, f"l{round_}"), 1000, with_log=flag)
+            sink.append(2 * count / elapsed)
+            db.dispose()
+    return LogCost(backend, 2 * count, statistics.median(with_log), statistics.median(without))

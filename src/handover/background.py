@@ -41,6 +41,8 @@ class CheckpointSigner:
                 uow.commit()
             logger.debug("checkpoint at size %d", signed.size)
         except ConflictError as refusal:
+            if refusal.rule == log.EMPTY_LOG:
+                return
             # The tree does not extend what we signed before: say so loudly, and never sign over it.
             logger.error("checkpoint refused: %s", refusal.message)
         except IntegrityError:

@@ -117,3 +117,9 @@ def test_tiles_and_bundles_are_served_only_within_checkpointed_sizes(world: Data
             assert len(log.tile_data(uow, tile)) == 32 * tile.width
         entries = decode_bundle(log.entry_bundle(uow, EntryBundle(1, 44)))
         assert entries == [leaf.encode(e) for e in events[256:300]]
+
+
+def test_an_empty_log_is_not_signed(world: Database) -> None:
+    with world.unit_of_work() as uow, pytest.raises(ConflictError) as refused:
+        log.sign_checkpoint(uow, SIGNER, T0)
+    assert refused.value.rule == log.EMPTY_LOG

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from handover.app import create_app
@@ -21,6 +16,7 @@ from handover.store.uow import Database
 from tests.factories import T0, add_world, man
 from tests.scenarios import Scenario, transfer_scenario
 from tests.support.browser import launch
+from tests.web.live import serve
 
 pytestmark = pytest.mark.browser
 
@@ -44,31 +40,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         add_world(uow)
         uow.commit()
     scenario = transfer_scenario(db)
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(db), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if server.started and httpx.get(f"{url}/api/v1/status", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield Site(url, db, scenario)
+        with serve(create_app(db)) as url:
+            yield Site(url, db, scenario)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         db.dispose()
 
 

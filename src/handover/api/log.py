@@ -7,6 +7,7 @@ says (people by random id) and need the monitor token.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -15,7 +16,7 @@ from fastapi.responses import PlainTextResponse, Response
 from handover.api.deps import Uow, require_monitor
 from handover.core.tlog.tiles import EntryBundle, TileError, parse_tile_path
 from handover.i18n import _
-from handover.services import log, queries
+from handover.services import log, monitor, queries
 
 tiles_router = APIRouter()
 proofs_router = APIRouter(prefix="/log")
@@ -76,6 +77,21 @@ def tile(path: str, uow: Uow) -> Response:
 def status(uow: Uow) -> dict[str, Any]:
     """The server's current counts and the log size they stand on, read in one transaction, for monitors to check."""
     return queries.status(uow).as_dict()
+
+
+@tiles_router.get("/identities", dependencies=[Depends(require_monitor)])
+def identities(uow: Uow) -> Response:
+    """Identity records with their salts (JSON lines, one per person, in person-id order), for monitors to check the
+    identity commitments logged at registration. Personal data: monitor token only, never cached."""
+    lines = [
+        json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+        for record in monitor.identity_records(uow)
+    ]
+    return Response(
+        "".join(lines).encode("utf-8"),
+        media_type="application/jsonl; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @proofs_router.get("/checkpoint")

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from handover.cli.verify import verify
 from handover.core.custody import Estate, RefusedError
 from handover.core.tlog.note import Signer
 from handover.i18n import _
@@ -245,6 +246,8 @@ def rebuild() -> None:
         raise typer.Exit(1)
 
 
+app.command()(verify)
+
 log_app = typer.Typer(help=_("The transparency log: keys, checkpoints, export."), no_args_is_help=True)
 app.add_typer(log_app, name="log")
 
@@ -298,8 +301,17 @@ def checkpoint() -> None:
 
 @log_app.command()
 def export(directory: Annotated[Path, typer.Argument(help=_("Directory to write the log into."))]) -> None:
-    """Write the log in the C2SP tlog-tiles layout (checkpoint, tiles, entry bundles) and the counts it backs."""
+    """Write the log in the C2SP tlog-tiles layout (checkpoint, tiles, entry bundles) and the counts it backs.
+
+    With a signing key, the committed log is checkpointed first, so the counts written beside it stand on exactly
+    the signed entries; without one, counts are written only if no event came after the latest checkpoint.
+    """
     db = _database()
+    signer = configured_signer(Settings(), demo=_is_demo(db))
+    if signer is not None:
+        with _refusals(), db.unit_of_work() as uow:
+            log_service.sign_checkpoint(uow, signer, datetime.now(UTC))
+            uow.commit()
     with _refusals(), db.unit_of_work(read_only=True) as uow:
         signed = log_service.latest_checkpoint(uow)
         count = 0
@@ -309,10 +321,18 @@ def export(directory: Annotated[Path, typer.Argument(help=_("Directory to write 
             target.write_bytes(data)
             count += 1
         current = queries.status(uow).as_dict()
-    (directory / "status").write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
+    if current["log_size"] == signed.size:
+        (directory / "status").write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
+        count += 1
+    else:
+        errors.print(
+            _("Counts not written: {after} events came after the latest checkpoint and no signing key is set.").format(
+                after=current["log_size"] - signed.size
+            )
+        )
     console.print(
         _("Wrote {files} files for the checkpoint at size {size} to {path}.").format(
-            files=count + 1, size=signed.size, path=directory
+            files=count, size=signed.size, path=directory
         )
     )
 

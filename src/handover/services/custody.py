@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handover.core.custody import PersonState, Refused, RefusedError, apply, decide, leaf
+from handover.core.custody import CustodyEvent, PersonState, Refused, RefusedError, apply, decide, leaf
 from handover.core.custody import commands as c
 from handover.core.custody.refusals import Rule
 from handover.i18n import _
@@ -17,11 +17,23 @@ from handover.services.runtime import Runtime
 def record(uow: UnitOfWork, commands: Sequence[c.Command]) -> list[StoredEvent]:
     """Apply `commands` in order; the first refusal raises RefusedError and nothing is written.
 
-    Several commands may concern one person: each is decided against the state the previous ones left.
+    The events, the custody projection and the log's new stored hashes are written in this one transaction.
+    """
+    events, touched = decide_all(uow, commands)
+    seqs = uow.custody.append(events, touched)
+    if seqs:
+        log.append_leaves(uow, seqs[0], [leaf.encode(e) for e in events])
+    return [StoredEvent(seq=s, event=e) for s, e in zip(seqs, events, strict=True)]
+
+
+def decide_all(uow: UnitOfWork, commands: Sequence[c.Command]) -> tuple[list[CustodyEvent], dict[str, PersonState]]:
+    """Decide every command against the state the previous ones left; the events and each touched person's state.
+
+    Several commands may concern one person. Raises RefusedError at the first refusal; writes nothing.
     """
     states: dict[str, PersonState] = uow.custody.states({cmd.person_id for cmd in commands})
     touched: dict[str, PersonState] = {}
-    events = []
+    events: list[CustodyEvent] = []
     for command in commands:
         decision = decide(states.get(command.person_id), command)
         if isinstance(decision, Refused):
@@ -32,10 +44,7 @@ def record(uow: UnitOfWork, commands: Sequence[c.Command]) -> list[StoredEvent]:
             events.append(event)
         assert state is not None
         states[command.person_id] = touched[command.person_id] = state
-    seqs = uow.custody.append(events, touched)
-    if seqs:
-        log.append_leaves(uow, seqs[0], [leaf.encode(e) for e in events])
-    return [StoredEvent(seq=s, event=e) for s, e in zip(seqs, events, strict=True)]
+    return events, touched
 
 
 def correct(uow: UnitOfWork, rt: Runtime, person_id: str, target_event_id: str, reason: str) -> StoredEvent:

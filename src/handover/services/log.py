@@ -36,6 +36,8 @@ from handover.i18n import _
 from handover.services.errors import ConflictError, NotFoundError
 from handover.services.ports import LogRepository, StoredCheckpoint, UnitOfWork
 
+EMPTY_LOG = "empty-log"
+
 
 class CachedReader:
     """Reads stored hashes from the store, remembering them and the ones this transaction adds.
@@ -106,6 +108,10 @@ def sign_checkpoint(uow: UnitOfWork, signer: Signer, now: datetime) -> StoredChe
     a tree that does not extend the last signed one is refused (and is the sign of tampering).
     """
     size = uow.custody.size()
+    if size == 0:
+        # RFC 9162 gives the empty tree a root, but Go's tlog (and so verifiers built on it) reject it: wait for
+        # the first event.
+        raise ConflictError("log", EMPTY_LOG, "empty", _("The log is empty: there is nothing to sign yet."))
     last = uow.log.latest_checkpoint()
     if last is not None and last.size == size:
         return last

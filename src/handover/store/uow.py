@@ -16,7 +16,11 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine, read_only: bool = False) -> None:
         self.connection = engine.connect()
         if read_only:
-            self.connection = self.connection.execution_options(**{READ_ONLY: True})
+            options: dict[str, object] = {READ_ONLY: True}
+            if engine.dialect.name == "postgresql":
+                # One snapshot for the whole read, so counts and the log size they stand on always agree.
+                options["isolation_level"] = "REPEATABLE READ"
+            self.connection = self.connection.execution_options(**options)
         self.reference = SqlReference(self.connection)
         self.persons = SqlPersons(self.connection)
         self.movements = SqlMovements(self.connection)

@@ -1,8 +1,8 @@
-"""Words for codes shown on pages: event types, estates, facility kinds (translated when asked for)."""
+"""Words for codes shown on pages: event types, custody statuses, estates, facility kinds (translated on request)."""
 
 from __future__ import annotations
 
-from handover.core.custody import Estate, EventType
+from handover.core.custody import Estate, EventType, Status
 from handover.core.custody.model import FacilityKind
 from handover.i18n import _
 
@@ -27,6 +27,20 @@ def event_label(kind: EventType) -> str:
         EventType.CORRECTED: _("corrected"),
     }
     return labels[kind]
+
+
+def status_label(status: Status) -> str:
+    labels = {
+        Status.HELD: _("held"),
+        Status.IN_TRANSIT: _("in transit"),
+        Status.ARRIVED: _("arrived, awaiting admission"),
+        Status.HOSPITALISED: _("hospitalised"),
+        Status.ESCAPED: _("escaped"),
+        Status.DEAD: _("dead"),
+        Status.RELEASED: _("released"),
+        Status.REPATRIATED: _("repatriated"),
+    }
+    return labels[status]
 
 
 def estate_label(estate: Estate) -> str:

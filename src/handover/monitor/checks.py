@@ -1,0 +1,737 @@
+"""The monitor's checks, one function per step, over bytes a `LogSource` served and trusting none of them.
+
+Every check either returns what the next one needs or raises `Discrepancy`: one line that names the first bad log
+index (or the tile, the checkpoint, the person) and says what is wrong. The steps:
+
+1. `open_checkpoint`: the signed note opens with the verifier key; the checkpoint's origin is the key's name.
+2. `read_entries`: every entry bundle of the tree, each entry a canonical custody event, event ids unique.
+3. `check_tiles`: every hash tile recomputed from the entries equals the published one, byte for byte, and the
+   recomputed root equals the checkpoint's.
+4. `check_history`: the tree extends the checkpoint verified last time (recomputed from the entries, not proved by
+   the server).
+5. `fold_chains`: each person's events, in log order, are accepted by the custody machine.
+6. `compare_counts`: the counts the chains give equal the server's current-state counts.
+7. `check_identities`: every registration's identity commitment matches the identity record and salt.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from handover.core.custody import CustodyEvent, EventType, PersonState, Refused, Status, fold, leaf
+from handover.core.custody.identity import Identity, commitment
+from handover.core.custody.model import Estate, Sex
+from handover.core.tlog.checkpoint import Checkpoint
+from handover.core.tlog.hashing import HASH_SIZE, leaf_hash, node_hash
+from handover.core.tlog.note import InvalidSignature, MalformedNote, NoteError, UnverifiedNote, Verifier, open_note
+from handover.core.tlog.tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    EntryBundle,
+    Tile,
+    TileError,
+    bundles_for_size,
+    decode_bundle,
+    hash_from_tile,
+    tile_for_index,
+    tiles_for_size,
+    tree_hash_from_tiles,
+    verified_tile_reader,
+)
+from handover.core.tlog.tree import HashReader, stored_hash_index, tree_hash
+from handover.i18n import _
+from handover.monitor.sources import CHECKPOINT_LIMIT, LogSource, NotPublished
+from handover.monitor.state import VerifiedCheckpoint, subtree_ranges
+
+_TILE_BYTES = TILE_WIDTH * HASH_SIZE
+
+
+class Discrepancy(Exception):
+    """What is wrong with the log: the verdict. `index` is the first bad log index when one can be named."""
+
+    def __init__(
+        self,
+        what: str,
+        message: str,
+        *,
+        index: int | None = None,
+        path: str | None = None,
+        person_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.what = what
+        self.message = message
+        self.index = index
+        self.path = path
+        self.person_id = person_id
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "what": self.what,
+            "message": self.message,
+            "index": self.index,
+            "path": self.path,
+            "person_id": self.person_id,
+        }
+
+
+def b64(data: bytes) -> str:
+    """Hashes as checkpoints spell them (standard base64), so a message can be compared with the checkpoint."""
+    return base64.b64encode(data).decode("ascii")
+
+
+# --- 1. the checkpoint --------------------------------------------------------------------------------------------
+
+
+def open_checkpoint(data: bytes, verifier: Verifier) -> tuple[Checkpoint, str]:
+    """The checkpoint the note states and the note itself, once the note opens with `verifier`."""
+    key = f"{verifier.name}+{verifier.key_id:08x}"
+    if len(data) > CHECKPOINT_LIMIT:
+        raise Discrepancy("bad-checkpoint", _("checkpoint: larger than {limit} bytes.").format(limit=CHECKPOINT_LIMIT))
+    try:
+        note = open_note(data, [verifier])
+    except InvalidSignature:
+        raise Discrepancy(
+            "bad-signature",
+            _(
+                "checkpoint: the signature by {key} does not verify: the checkpoint was altered after it was signed."
+            ).format(key=key),
+            path="checkpoint",
+        ) from None
+    except UnverifiedNote as error:
+        others = ", ".join(f"{s.name}+{s.key_id:08x}" for s in error.unverified) or _("nobody")
+        raise Discrepancy(
+            "bad-signature",
+            _("checkpoint: not signed by {key} (signed by {others}): wrong --vkey, or not this log.").format(
+                key=key, others=others
+            ),
+            path="checkpoint",
+        ) from None
+    except (MalformedNote, NoteError) as error:
+        raise Discrepancy(
+            "bad-checkpoint", _("checkpoint: not a signed note: {error}").format(error=error), path="checkpoint"
+        ) from None
+    try:
+        checkpoint = Checkpoint.parse(note.text)
+    except ValueError as error:
+        raise Discrepancy(
+            "bad-checkpoint", _("checkpoint: not a C2SP checkpoint: {error}").format(error=error), path="checkpoint"
+        ) from None
+    if checkpoint.origin != verifier.name:
+        raise Discrepancy(
+            "wrong-origin",
+            _("checkpoint: its origin {origin!r} is not the key's name {name!r}.").format(
+                origin=checkpoint.origin, name=verifier.name
+            ),
+            path="checkpoint",
+        )
+    return checkpoint, data.decode("utf-8")
+
+
+# --- 2. the entries -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Entries:
+    """What the entry bundles hold: one event per log index, and their leaf hashes concatenated (32 bytes each)."""
+
+    events: list[CustodyEvent] = field(default_factory=list)
+    leaf_hashes: bytes = b""
+
+    @property
+    def size(self) -> int:
+        return len(self.events)
+
+
+def read_entries(source: LogSource, size: int, on_bundle: Callable[[int, int], None] | None = None) -> Entries:
+    """Fetch every entry bundle of the tree of `size` entries and decode each entry as a canonical custody event."""
+    entries = Entries()
+    rows: list[bytes] = []
+    seen: dict[str, int] = {}
+    bundles = bundles_for_size(size)
+    for number, bundle in enumerate(bundles, 1):
+        data = _fetch(source.bundle, bundle, bundle.start)
+        try:
+            raw = decode_bundle(data)
+        except ValueError as error:
+            raise Discrepancy(
+                "bad-bundle",
+                _("log index {index}: {path} is not an entry bundle: {error}").format(
+                    index=bundle.start, path=bundle.path, error=error
+                ),
+                index=bundle.start,
+                path=bundle.path,
+            ) from None
+        hashes = [leaf_hash(entry) for entry in raw]
+        if len(raw) != bundle.width:
+            raise _wrong_count(source, bundle, hashes)
+        for offset, entry in enumerate(raw):
+            index = bundle.start + offset
+            try:
+                event = leaf.decode(entry)
+            except ValueError as error:
+                raise Discrepancy(
+                    "entry-not-canonical",
+                    _("log index {index}: the entry is not a canonical custody event: {error}").format(
+                        index=index, error=error
+                    ),
+                    index=index,
+                    path=bundle.path,
+                ) from None
+            earlier = seen.setdefault(event.event_id, index)
+            if earlier != index:
+                raise Discrepancy(
+                    "duplicate-event",
+                    _("log index {index}: event {event} was already logged at index {earlier}.").format(
+                        index=index, event=event.event_id, earlier=earlier
+                    ),
+                    index=index,
+                    path=bundle.path,
+                )
+            entries.events.append(event)
+        rows.append(b"".join(hashes))
+        if on_bundle is not None:
+            on_bundle(number, len(bundles))
+    entries.leaf_hashes = b"".join(rows)
+    return entries
+
+
+def _wrong_count(source: LogSource, bundle: EntryBundle, hashes: Sequence[bytes]) -> Discrepancy:
+    """A bundle with entries missing (or extra): name the first index whose entry does not match the published leaf
+    hashes, the best pointer to what was deleted or inserted (the tile is only a pointer here, checked in step 3)."""
+    first = bundle.start + min(len(hashes), bundle.width)
+    try:
+        published = source.tile(Tile(0, bundle.index, bundle.width))
+    except NotPublished:
+        published = b""
+    if len(published) == bundle.width * HASH_SIZE:
+        for offset, value in enumerate(hashes[: bundle.width]):
+            if published[offset * HASH_SIZE : (offset + 1) * HASH_SIZE] != value:
+                first = bundle.start + offset
+                break
+    if len(hashes) < bundle.width:
+        message = _(
+            "log index {index}: entry missing: {path} holds {count} entries where the signed tree has {width} "
+            "(the entries before index {index} match the published leaf hashes)."
+        )
+        what = "entry-missing"
+    else:
+        message = _(
+            "log index {index}: entry inserted: {path} holds {count} entries where the signed tree has {width} "
+            "(the entries before index {index} match the published leaf hashes)."
+        )
+        what = "entry-inserted"
+    return Discrepancy(
+        what,
+        message.format(index=first, path=bundle.path, count=len(hashes), width=bundle.width),
+        index=first,
+        path=bundle.path,
+    )
+
+
+def _fetch(read: Callable[[Any], bytes], what: Tile | EntryBundle, index: int | None) -> bytes:
+    try:
+        return read(what)
+    except NotPublished:
+        raise Discrepancy(
+            "not-published",
+            _("{path}: not published, though the signed tree has it.").format(path=what.path),
+            index=index,
+            path=what.path,
+        ) from None
+
+
+# --- 3. the tiles -------------------------------------------------------------------------------------------------
+
+
+def recompute_tiles(leaf_hashes: bytes) -> dict[Tile, bytes]:
+    """Every hash tile of the tree whose leaf hashes are `leaf_hashes` (concatenated), computed from them alone.
+
+    A level L+1 tile holds the roots of full level L tiles, so each row is the previous one hashed 8 levels up.
+    """
+    if len(leaf_hashes) % HASH_SIZE:
+        raise ValueError("leaf hashes must be whole 32-byte hashes")
+    tiles: dict[Tile, bytes] = {}
+    row, level = leaf_hashes, 0
+    while row:
+        for index, start in enumerate(range(0, len(row), _TILE_BYTES)):
+            chunk = row[start : start + _TILE_BYTES]
+            tiles[Tile(level, index, len(chunk) // HASH_SIZE)] = chunk
+        full = len(row) // _TILE_BYTES
+        row = b"".join(_perfect_root(row[i * _TILE_BYTES : (i + 1) * _TILE_BYTES]) for i in range(full))
+        level += 1
+    return tiles
+
+
+def _perfect_root(data: bytes) -> bytes:
+    """Root of the perfect subtree whose bottom row is `data` (a power-of-two count of hashes)."""
+    hashes = [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+    while len(hashes) > 1:
+        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
+
+
+def tile_reader(tiles: Mapping[Tile, bytes]) -> HashReader:
+    """A HashReader over recomputed tiles: any stored hash of any tree size up to theirs (tiles only grow)."""
+    by_place = {(tile.level, tile.index): (tile, data) for tile, data in tiles.items()}
+
+    def read(indexes: Sequence[int]) -> list[bytes]:
+        hashes = []
+        for index in indexes:
+            narrowest = tile_for_index(index)
+            found = by_place.get((narrowest.level, narrowest.index))
+            if found is None:
+                raise ValueError(f"stored hash {index} is beyond the tree")
+            hashes.append(hash_from_tile(found[0], found[1], index))
+        return hashes
+
+    return read
+
+
+def check_tiles(
+    source: LogSource, checkpoint: Checkpoint, entries: Entries, on_tile: Callable[[int, int], None] | None = None
+) -> dict[Tile, bytes]:
+    """Recompute every hash tile from the entries, compare each published tile with it byte for byte, then the
+    recomputed root with the checkpoint's. Returns the recomputed tiles."""
+    size = checkpoint.size
+    recomputed = recompute_tiles(entries.leaf_hashes)
+    expected = tiles_for_size(size)
+    assert set(recomputed) == set(expected), "recomputed tiles do not match the tree size"
+    published: dict[Tile, bytes] = {}
+    for number, tile in enumerate(expected, 1):
+        data = _fetch(source.tile, tile, tile.start if tile.level == 0 else None)
+        if len(data) != tile.width * HASH_SIZE:
+            raise Discrepancy(
+                "bad-tile",
+                _("{path}: holds {got} bytes, not {want}.").format(
+                    path=tile.path, got=len(data), want=tile.width * HASH_SIZE
+                ),
+                index=tile.start if tile.level == 0 else None,
+                path=tile.path,
+            )
+        published[tile] = data
+        if on_tile is not None:
+            on_tile(number, len(expected))
+    for tile in expected:
+        if published[tile] != recomputed[tile]:
+            raise _tile_discrepancy(tile, checkpoint, published, recomputed)
+    root = tree_hash_from_tiles(size, recomputed)
+    if root != checkpoint.root:
+        raise Discrepancy(
+            "root-mismatch",
+            _(
+                "checkpoint: the entries and the published tiles hash to root {computed}, but the signed checkpoint "
+                "of size {size} says {signed}: the log was rewritten after it was signed, its tiles recomputed to "
+                "match."
+            ).format(computed=b64(root), size=size, signed=b64(checkpoint.root)),
+            path="checkpoint",
+        )
+    return recomputed
+
+
+def _tile_discrepancy(
+    tile: Tile, checkpoint: Checkpoint, published: Mapping[Tile, bytes], recomputed: Mapping[Tile, bytes]
+) -> Discrepancy:
+    ours, theirs = recomputed[tile], published[tile]
+    position = next(
+        i
+        for i in range(tile.width)
+        if ours[i * HASH_SIZE : (i + 1) * HASH_SIZE] != theirs[i * HASH_SIZE : (i + 1) * HASH_SIZE]
+    )
+    if tile.level > 0:
+        span = 1 << (TILE_HEIGHT * tile.level)
+        first = tile.start + position * span
+        return Discrepancy(
+            "tile-mismatch",
+            _(
+                "{path}: hash {position} (over log indexes {first}..{last}) is not the one the entries give, though "
+                "every leaf hash matches: the published tiles are inconsistent."
+            ).format(path=tile.path, position=position, first=first, last=first + span - 1),
+            path=tile.path,
+        )
+    index = tile.start + position
+    moved_from = _published_index(published, checkpoint.size, ours[position * HASH_SIZE : (position + 1) * HASH_SIZE])
+    if moved_from is not None and moved_from != index:
+        return Discrepancy(
+            "entries-reordered",
+            _(
+                "log index {index}: holds the entry the published tree has at log index {other}: entries were "
+                "reordered after they were logged ({path})."
+            ).format(index=index, other=moved_from, path=tile.path),
+            index=index,
+            path=tile.path,
+        )
+    try:
+        verified_tile_reader(checkpoint.size, checkpoint.root, published)
+        signed = True
+    except (TileError, ValueError):
+        signed = False
+    if signed:
+        message = _(
+            "log index {index}: the entry was altered after it was logged: it does not hash to leaf {position} of "
+            "{path}, which the signed checkpoint commits to."
+        )
+        what = "entry-altered"
+    else:
+        message = _(
+            "log index {index}: the entry does not hash to leaf {position} of {path}, and the published tiles do "
+            "not hash to the signed root either."
+        )
+        what = "tile-mismatch"
+    return Discrepancy(
+        what, message.format(index=index, position=position, path=tile.path), index=index, path=tile.path
+    )
+
+
+def _published_index(published: Mapping[Tile, bytes], size: int, wanted: bytes) -> int | None:
+    for tile in tiles_for_size(size):
+        if tile.level != 0:
+            continue
+        data = published[tile]
+        for i in range(tile.width):
+            if data[i * HASH_SIZE : (i + 1) * HASH_SIZE] == wanted:
+                return tile.start + i
+    return None
+
+
+# --- 4. history ---------------------------------------------------------------------------------------------------
+
+
+def subtree_hashes(tiles: Mapping[Tile, bytes], size: int) -> tuple[bytes, ...]:
+    """The hashes of the complete subtrees the tree of `size` entries is made of (what the state file keeps)."""
+    read = tile_reader(tiles)
+    indexes = []
+    for start, end in subtree_ranges(size):
+        level = (end - start).bit_length() - 1
+        indexes.append(stored_hash_index(level, start >> level))
+    return tuple(read(indexes)) if indexes else ()
+
+
+def check_history(previous: VerifiedCheckpoint | None, checkpoint: Checkpoint, tiles: Mapping[Tile, bytes]) -> None:
+    """The tree (recomputed from the entries) must extend the checkpoint verified last time.
+
+    No proof from the server is needed or trusted: the monitor holds every entry, so it recomputes the old root.
+    """
+    if previous is None:
+        return
+    read = tile_reader(tiles)
+    shrank = previous.size > checkpoint.size
+    if not shrank:
+        now = tree_hash(previous.size, read)
+        if now == previous.root:
+            return
+    # Where the histories part: the first of the old tree's complete subtrees that is gone or hashes differently.
+    first, last = 0, previous.size - 1
+    for (start, end), old_hash in zip(subtree_ranges(previous.size), previous.subtrees, strict=True):
+        level = (end - start).bit_length() - 1
+        if end > checkpoint.size or read([stored_hash_index(level, start >> level)])[0] != old_hash:
+            first, last = start, end - 1
+            break
+    if shrank:
+        message = _(
+            "history rewritten: the log shrank to {size} entries from the {old} of the checkpoint verified on "
+            "{when}; the histories part within log indexes {first}..{last}."
+        ).format(size=checkpoint.size, old=previous.size, when=previous.verified_at, first=first, last=last)
+    else:
+        message = _(
+            "history rewritten: the first {old} entries now hash to {now}, but the checkpoint of size {old} verified "
+            "on {when} has root {then}; the change is within log indexes {first}..{last}."
+        ).format(
+            old=previous.size, now=b64(now), when=previous.verified_at, then=b64(previous.root), first=first, last=last
+        )
+    raise Discrepancy("history-rewritten", message, index=first, path="checkpoint")
+
+
+# --- 5. custody chains --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Chains:
+    """Each person's custody as the machine derives it from their events, and where and when they were registered."""
+
+    states: dict[str, PersonState]
+    origins: dict[str, str | None]
+    registrations: dict[str, int]
+    """Log index of each person's registration."""
+
+
+def fold_chains(events: Sequence[CustodyEvent]) -> Chains:
+    """Group events by person in log order and fold each chain; the refusal with the lowest log index is the verdict."""
+    by_person: dict[str, list[int]] = defaultdict(list)
+    for index, event in enumerate(events):
+        by_person[event.person_id].append(index)
+    states: dict[str, PersonState] = {}
+    failures: list[Discrepancy] = []
+    for person_id, indexes in by_person.items():
+        chain = [events[i] for i in indexes]
+        result = _fold(chain)
+        if isinstance(result, PersonState):
+            states[person_id] = result
+            continue
+        # fold stops at the first event it refuses, so a longer prefix is refused too: bisect for that event.
+        low, high = 1, len(chain)
+        while low < high:
+            middle = (low + high) // 2
+            if isinstance(_fold(chain[:middle]), PersonState):
+                low = middle + 1
+            else:
+                high = middle
+        failures.append(_refusal(person_id, indexes[low - 1], events[indexes[low - 1]], result))
+    if failures:
+        raise min(failures, key=lambda failure: failure.index or 0)
+    origins = {pid: events[indexes[0]].facility_id for pid, indexes in by_person.items()}
+    registrations = {pid: indexes[0] for pid, indexes in by_person.items()}
+    return Chains(states, origins, registrations)
+
+
+def _fold(chain: Sequence[CustodyEvent]) -> PersonState | Refused | ValueError:
+    try:
+        return fold(chain)
+    except (ValueError, KeyError) as error:  # an event lacking a detail its type needs, an unknown status or estate
+        return ValueError(str(error))
+
+
+def _refusal(person_id: str, index: int, event: CustodyEvent, result: Refused | ValueError) -> Discrepancy:
+    if isinstance(result, Refused):
+        message = _("log index {index} ({type}): the custody machine refuses it: {refusal} [rule {rule}]").format(
+            index=index, type=event.type.value, refusal=result.message, rule=result.rule.value
+        )
+    else:
+        message = _("log index {index} ({type}): person {person}'s chain cannot be folded: {error}").format(
+            index=index, type=event.type.value, person=person_id, error=result
+        )
+    return Discrepancy("chain-refused", message, index=index, person_id=person_id)
+
+
+# --- 6. counts ----------------------------------------------------------------------------------------------------
+
+
+def derive_counts(chains: Chains) -> dict[str, Any]:
+    """The server's current-state counts, as the custody chains give them (same names as its status)."""
+    by_status: Counter[str] = Counter()
+    held: dict[str, Counter[str]] = defaultdict(Counter)
+    received: Counter[str] = Counter()
+    awaiting: Counter[str] = Counter()
+    moved = at_origin = 0
+    for person_id, state in chains.states.items():
+        by_status[state.status.value] += 1
+        if state.status is Status.HELD and state.facility_id is not None:
+            held[state.facility_id][state.estate.value] += 1
+            if state.facility_id == chains.origins[person_id]:
+                at_origin += 1
+            else:
+                moved += 1
+                received[state.facility_id] += 1
+        elif state.status is Status.ARRIVED and state.facility_id is not None:
+            awaiting[state.facility_id] += 1
+    places = sorted(held.keys() | received.keys() | awaiting.keys())
+    return {
+        "registered": len(chains.states),
+        "by_status": dict(sorted(by_status.items())),
+        "moved": moved,
+        "in_transit": by_status[Status.IN_TRANSIT.value] + by_status[Status.ARRIVED.value],
+        "held_at_origin": at_origin,
+        "facilities": {
+            place: {
+                "held": {estate.value: held[place][estate.value] for estate in Estate},
+                "received": received[place],
+                "awaiting_admission": awaiting[place],
+            }
+            for place in places
+        },
+    }
+
+
+def parse_status(data: bytes | None, size: int) -> tuple[dict[str, Any] | None, str | None]:
+    """The server's status if it stands on this tree size, else None and why the counts cannot be compared."""
+    if data is None:
+        return None, _("the source publishes no status")
+    try:
+        status = json.loads(data)
+    except ValueError:
+        return None, _("the server's status is not JSON")
+    if not isinstance(status, dict) or not _is_count(status.get("log_size")):
+        return None, _("the server's status has no log size")
+    if status["log_size"] != size:
+        return None, _("the server's counts stand on log size {theirs}, the checkpoint on {ours}").format(
+            theirs=status["log_size"], ours=size
+        )
+    return status, None
+
+
+def compare_counts(derived: Mapping[str, Any], status: Mapping[str, Any]) -> None:
+    """Every count the chains give must equal the server's; the first that differs is the verdict."""
+    facilities: dict[str, Mapping[str, Any]] = {}
+    listed = status.get("facilities")
+    for place in listed if isinstance(listed, list) else []:
+        if isinstance(place, dict) and isinstance(place.get("id"), str):
+            facilities[place["id"]] = place
+    server_by_status = status.get("by_status")
+    if isinstance(server_by_status, dict):
+        server_by_status = {k: v for k, v in server_by_status.items() if v != 0}
+    pairs: list[tuple[str, object, object]] = [
+        (_("people registered"), status.get("registered"), derived["registered"]),
+        (_("people by status"), server_by_status, derived["by_status"]),
+        (_("people moved"), status.get("moved"), derived["moved"]),
+        (_("people in transit (including arrived, not yet admitted)"), status.get("in_transit"), derived["in_transit"]),
+        (_("people held at their origin"), status.get("held_at_origin"), derived["held_at_origin"]),
+    ]
+    for place in sorted(facilities.keys() | derived["facilities"].keys()):
+        ours = derived["facilities"].get(
+            place, {"held": {e.value: 0 for e in Estate}, "received": 0, "awaiting_admission": 0}
+        )
+        theirs = facilities.get(place)
+        if theirs is None:
+            pairs.append((_("people held at {place}").format(place=place), _("no such facility"), ours["held"]))
+            continue
+        theirs_held = theirs.get("held")
+        for estate in Estate:
+            value = theirs_held.get(estate.value) if isinstance(theirs_held, dict) else None
+            label = _("people held at {place} ({estate})").format(place=place, estate=estate.value)
+            pairs.append((label, value, ours["held"][estate.value]))
+        pairs.append((_("people received at {place}").format(place=place), theirs.get("received"), ours["received"]))
+        pairs.append(
+            (
+                _("people awaiting admission at {place}").format(place=place),
+                theirs.get("awaiting_admission"),
+                ours["awaiting_admission"],
+            )
+        )
+    for label, theirs_value, ours_value in pairs:
+        if theirs_value != ours_value:
+            raise Discrepancy(
+                "counts-differ",
+                _("counts: {what}: the server says {theirs}, the custody chains in the log give {ours}.").format(
+                    what=label, theirs=_show(theirs_value), ours=_show(ours_value)
+                ),
+                path="status",
+            )
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _show(value: object) -> str:
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return _("nothing") if value is None else str(value)
+
+
+# --- 7. identities ------------------------------------------------------------------------------------------------
+
+_IDENTITY_FIELDS = frozenset(
+    {"aliases", "age_estimated", "birth_date", "mother_id", "name_ar", "name_latin", "nationalities", "sex"}
+)
+
+
+def parse_identity_records(data: bytes) -> dict[str, tuple[str, Mapping[str, Any]]]:
+    """Identity records by person id: (salt hex, identity fields). JSON lines; a malformed line is a discrepancy."""
+    records: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise Discrepancy("bad-identity-record", _("identities: not UTF-8."), path="identities") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            person_id, salt, identity = record["person_id"], record["salt"], record["identity"]
+            if not (isinstance(person_id, str) and isinstance(salt, str) and isinstance(identity, dict)):
+                raise TypeError("person_id and salt must be strings, identity an object")
+        except (ValueError, KeyError, TypeError) as error:
+            raise Discrepancy(
+                "bad-identity-record",
+                _("identities, line {line}: not an identity record: {error}").format(line=number, error=error),
+                path="identities",
+            ) from None
+        if person_id in records:
+            raise Discrepancy(
+                "bad-identity-record",
+                _("identities, line {line}: a second record for person {person}.").format(
+                    line=number, person=person_id
+                ),
+                path="identities",
+                person_id=person_id,
+            )
+        records[person_id] = (salt, identity)
+    return records
+
+
+def identity_from_record(fields: Mapping[str, Any]) -> Identity:
+    """The Identity a record's fields (as `Identity.canonical()` writes them) describe; ValueError if malformed."""
+    if set(fields) != _IDENTITY_FIELDS:
+        raise ValueError(f"fields {sorted(fields)} are not {sorted(_IDENTITY_FIELDS)}")
+    strings = ("name_ar", "name_latin")
+    lists = ("aliases", "nationalities")
+    if not all(isinstance(fields[k], str) for k in strings):
+        raise ValueError("names must be strings")
+    if not all(isinstance(fields[k], list) and all(isinstance(v, str) for v in fields[k]) for k in lists):
+        raise ValueError("aliases and nationalities must be lists of strings")
+    if not isinstance(fields["age_estimated"], bool):
+        raise ValueError("age_estimated must be true or false")
+    born, mother = fields["birth_date"], fields["mother_id"]
+    if not (born is None or isinstance(born, str)) or not (mother is None or isinstance(mother, str)):
+        raise ValueError("birth_date and mother_id must be strings or null")
+    return Identity(
+        name_ar=fields["name_ar"],
+        name_latin=fields["name_latin"],
+        aliases=tuple(fields["aliases"]),
+        sex=Sex(fields["sex"]),
+        birth_date=date.fromisoformat(born) if born is not None else None,
+        age_estimated=fields["age_estimated"],
+        nationalities=tuple(fields["nationalities"]),
+        mother_id=mother,
+    )
+
+
+def check_identities(
+    records: Mapping[str, tuple[str, Mapping[str, Any]]], chains: Chains, events: Sequence[CustodyEvent]
+) -> int:
+    """Every registration's identity commitment must equal commitment(record, salt); returns how many were checked.
+
+    Registrations are checked in log order, so the verdict names the lowest bad index. Records for people the
+    checkpointed tree does not hold yet (registered since) are not checked.
+    """
+    for person_id, index in sorted(chains.registrations.items(), key=lambda item: item[1]):
+        logged = events[index].detail("identity") if events[index].type is EventType.REGISTERED else None
+        found = records.get(person_id)
+        if found is None:
+            raise Discrepancy(
+                "identity-missing",
+                _("person {person} (registered at log index {index}): no identity record.").format(
+                    person=person_id, index=index
+                ),
+                index=index,
+                person_id=person_id,
+            )
+        salt, fields = found
+        try:
+            computed = commitment(identity_from_record(fields), bytes.fromhex(salt))
+        except ValueError as error:
+            raise Discrepancy(
+                "bad-identity-record",
+                _("person {person} (registered at log index {index}): malformed identity record: {error}").format(
+                    person=person_id, index=index, error=error
+                ),
+                index=index,
+                person_id=person_id,
+            ) from None
+        if computed != logged:
+            raise Discrepancy(
+                "identity-mismatch",
+                _(
+                    "person {person} (registered at log index {index}): the identity record does not match the "
+                    "commitment logged at registration: the record was changed or swapped."
+                ).format(person=person_id, index=index),
+                index=index,
+                person_id=person_id,
+            )
+    return len(chains.registrations)

@@ -1,0 +1,213 @@
+"""The monitor's run: the checks in order, stopping at the first discrepancy, and the state saved only after all pass.
+
+Usage problems (the source cannot be read, the state file is not ours) raise `SourceError` or `StateFileError`;
+findings about the log come back as `Outcome.failure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from handover.core.tlog.note import Verifier
+from handover.i18n import _
+from handover.monitor import checks
+from handover.monitor.checks import Discrepancy, b64
+from handover.monitor.sources import LogSource, NotPublished, SourceError
+from handover.monitor.state import StateFileError, VerifiedCheckpoint, default_state_path, load_state, save_state
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step done: its number, short name, and what it established."""
+
+    number: int
+    name: str
+    detail: str
+
+
+@dataclass
+class Outcome:
+    """What a run established. `failure` is None when the log verified."""
+
+    source: str
+    origin: str | None = None
+    size: int | None = None
+    root: bytes | None = None
+    people: int | None = None
+    steps: list[Step] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    failure: Discrepancy | None = None
+    state_path: Path | None = None
+    previous_size: int | None = None
+    counts_compared: bool = False
+    identities_checked: int | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.failure is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "source": self.source,
+            "origin": self.origin,
+            "size": self.size,
+            "events": self.size if self.verified else None,
+            "root": b64(self.root) if self.root is not None else None,
+            "root_hex": self.root.hex() if self.root is not None else None,
+            "people": self.people,
+            "previous_size": self.previous_size,
+            "counts_compared": self.counts_compared,
+            "identities_checked": self.identities_checked,
+            "state_file": str(self.state_path) if self.state_path is not None else None,
+            "steps": [{"step": s.number, "name": s.name, "detail": s.detail} for s in self.steps],
+            "warnings": list(self.warnings),
+            "failure": self.failure.as_dict() if self.failure is not None else None,
+        }
+
+
+def verify_log(
+    source: LogSource,
+    verifier: Verifier,
+    *,
+    state_path: Path | None = None,
+    identities: bool = False,
+    on_step: Callable[[Step], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> Outcome:
+    """Verify the log `source` serves against `verifier`, trusting nothing it serves. See `checks` for the steps.
+
+    `state_path` defaults to `default_state_path(origin)`. `on_progress(what, done, total)` reports fetching.
+    """
+    outcome = Outcome(source=source.description)
+
+    def done(number: int, name: str, detail: str) -> None:
+        step = Step(number, name, detail)
+        outcome.steps.append(step)
+        if on_step is not None:
+            on_step(step)
+
+    def warn(text: str) -> None:
+        outcome.warnings.append(text)
+        if on_warning is not None:
+            on_warning(text)
+
+    def progress(what: str) -> Callable[[int, int], None] | None:
+        if on_progress is None:
+            return None
+        report = on_progress
+        return lambda number, total: report(what, number, total)
+
+    try:
+        # 1. The checkpoint, opened with the key; the state file is read now so a bad one stops us before fetching.
+        try:
+            note = source.checkpoint()
+        except NotPublished:
+            raise SourceError(
+                _("{source} publishes no checkpoint: not a log, or none signed yet.").format(source=source.description)
+            ) from None
+        checkpoint, signed_note = checks.open_checkpoint(note, verifier)
+        outcome.origin, outcome.size = checkpoint.origin, checkpoint.size
+        outcome.state_path = state_path if state_path is not None else default_state_path(checkpoint.origin)
+        previous = load_state(outcome.state_path, verifier)
+        done(
+            1,
+            "checkpoint",
+            _("signed by {key}, origin {origin}, size {size}").format(
+                key=f"{verifier.name}+{verifier.key_id:08x}", origin=checkpoint.origin, size=checkpoint.size
+            ),
+        )
+
+        # 2. Every entry, decoded as a canonical custody event.
+        entries = checks.read_entries(source, checkpoint.size, progress("entry bundles"))
+        done(2, "entries", _("{count} entries decoded as canonical custody events").format(count=entries.size))
+
+        # 3. Every hash tile recomputed from the entries and compared; the root with the checkpoint's.
+        tiles = checks.check_tiles(source, checkpoint, entries, progress("tiles"))
+        outcome.root = checkpoint.root
+        done(
+            3,
+            "tiles",
+            _("{count} tiles recomputed from the entries match; root {root} matches the checkpoint").format(
+                count=len(tiles), root=b64(checkpoint.root)
+            ),
+        )
+
+        # 4. The tree extends the checkpoint this monitor verified last.
+        checks.check_history(previous, checkpoint, tiles)
+        if previous is None:
+            detail = _("no earlier checkpoint in {path}: this one will be remembered").format(path=outcome.state_path)
+        else:
+            outcome.previous_size = previous.size
+            detail = _("extends the checkpoint of size {size} verified on {when}").format(
+                size=previous.size, when=previous.verified_at
+            )
+        done(4, "history", detail)
+
+        # 5. Every person's chain, re-derived by the custody machine.
+        chains = checks.fold_chains(entries.events)
+        outcome.people = len(chains.states)
+        done(
+            5,
+            "custody",
+            _("{people} people's custody chains ({events} events) accepted by the custody machine").format(
+                people=len(chains.states), events=entries.size
+            ),
+        )
+
+        # 6. The server's current-state counts, if they stand on this tree.
+        status, why_not = checks.parse_status(source.status(), checkpoint.size)
+        if status is None:
+            warn(_("counts not compared: {reason}.").format(reason=why_not))
+        else:
+            checks.compare_counts(checks.derive_counts(chains), status)
+            outcome.counts_compared = True
+            done(6, "counts", _("the server's current-state counts equal the ones the chains give"))
+
+        # 7. Identity records against the commitments logged at registration.
+        if identities:
+            data = source.identities()
+            if data is None:
+                raise SourceError(_("{source} publishes no identity records.").format(source=source.description))
+            records = checks.parse_identity_records(data)
+            outcome.identities_checked = checks.check_identities(records, chains, entries.events)
+            extra = len(records.keys() - chains.registrations.keys())
+            if extra:
+                warn(
+                    _("{count} identity records are for people registered after this checkpoint: not checked.").format(
+                        count=extra
+                    )
+                )
+            done(
+                7,
+                "identities",
+                _("{count} identity records match their commitments").format(count=outcome.identities_checked),
+            )
+    except Discrepancy as failure:
+        outcome.failure = failure
+        return outcome
+
+    clock = now or (lambda: datetime.now(UTC))
+    verified = VerifiedCheckpoint(
+        origin=checkpoint.origin,
+        size=checkpoint.size,
+        root=checkpoint.root,
+        note=signed_note,
+        verified_at=clock().isoformat(timespec="seconds"),
+        subtrees=checks.subtree_hashes(tiles, checkpoint.size),
+    )
+    try:
+        save_state(outcome.state_path, verified)
+    except OSError as error:
+        raise StateFileError(
+            _("The log verified, but the state file {path} cannot be written: {error}").format(
+                path=outcome.state_path, error=error
+            )
+        ) from None
+    return outcome
