@@ -1,4 +1,4 @@
-"""`make bench`: run the benchmarks and write BENCHMARKS.md."""
+"""`make bench`: run the benchmarks and write BENCHMARKS.md (sizes can be lowered with BENCH_* for a quick look)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,24 @@ import platform
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from tests.support.pg_server import PostgresServer
 
-from bench.append import Figure, measure
+from bench import append, proofs, verify
 from handover.store.uow import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCHED = int(os.environ.get("BENCH_BATCHED", "20000"))
 SINGLE = int(os.environ.get("BENCH_SINGLE", "1000"))
+LOG_COST = int(os.environ.get("BENCH_LOG_COST", "20000"))
+PROOF_SIZES = [int(n) for n in os.environ.get("BENCH_PROOF_SIZES", "1000000,10000000").split(",")]
+PG_PROOF_SIZE = int(os.environ.get("BENCH_PG_PROOF_SIZE", "1000000"))
+VERIFY_ENTRIES = int(os.environ.get("BENCH_VERIFY_ENTRIES", "1000000"))
 
 
 def _cpu() -> str:
@@ -29,9 +35,18 @@ def _cpu() -> str:
     return platform.processor() or "unknown"
 
 
+@dataclass
+class Report:
+    pg_version: str = ""
+    appends: list[append.Figure] = field(default_factory=list)
+    log_costs: list[append.LogCost] = field(default_factory=list)
+    proof_times: list[proofs.ProofTime] = field(default_factory=list)
+    verified: verify.VerifyTime | None = None
+
+
 def main() -> None:
     counter = itertools.count()
-    figures: list[Figure] = []
+    report = Report()
     with tempfile.TemporaryDirectory() as tmp:
 
         def sqlite_db() -> Database:
@@ -39,54 +54,121 @@ def main() -> None:
             db.migrate()
             return db
 
-        figures += measure(sqlite_db, "SQLite", BATCHED, SINGLE)
+        report.appends += append.measure(sqlite_db, "SQLite", BATCHED, SINGLE)
+        report.log_costs.append(append.measure_log_cost(sqlite_db, "SQLite", LOG_COST))
+        report.proof_times += [_proof(sqlite_db, "SQLite", size) for size in PROOF_SIZES]
+        report.verified = verify.measure(sqlite_db(), VERIFY_ENTRIES, Path(tmp))
     with PostgresServer() as pg:
         admin = sa.create_engine(pg.url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            pg_version = conn.exec_driver_sql("show server_version").scalar_one()
+            report.pg_version = str(conn.exec_driver_sql("show server_version").scalar_one())
+        admin.dispose()
 
         def pg_db() -> Database:
             db = Database(pg.create_database(f"bench_{next(counter)}"))
             db.migrate()
             return db
 
-        figures += measure(pg_db, "PostgreSQL", BATCHED, SINGLE)
-        admin.dispose()
-    write(figures, pg_version)
+        report.appends += append.measure(pg_db, "PostgreSQL", BATCHED, SINGLE)
+        report.log_costs.append(append.measure_log_cost(pg_db, "PostgreSQL", LOG_COST))
+        report.proof_times.append(_proof(pg_db, "PostgreSQL", PG_PROOF_SIZE))
+    write(report)
 
 
-def write(figures: list[Figure], pg_version: str) -> None:
+def _proof(make_db: Callable[[], Database], backend: str, size: int) -> proofs.ProofTime:
+    db = make_db()
+    proofs.fill(db, size)
+    result = proofs.measure(db, backend, size)
+    db.dispose()
+    return result
+
+
+def write(report: dict[str, object]) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    rows = "\n".join(
+    appends: list[append.Figure] = report["append"]  # type: ignore[assignment]
+    costs: list[append.LogCost] = report["log_cost"]  # type: ignore[assignment]
+    proof_times: list[proofs.ProofTime] = report["proofs"]  # type: ignore[assignment]
+    checked: verify.VerifyTime = report["verify"]  # type: ignore[assignment]
+    append_rows = "\n".join(
         f"| {f.backend} | {f.mode} | {f.events:,} | {f.ours:,.0f} | {f.baseline:,.0f} | {f.ratio:.2f} |"
-        for f in figures
+        for f in appends
+    )
+    cost_rows = "\n".join(
+        f"| {c.backend} | {c.events:,} | {c.with_log:,.0f} | {c.without_log:,.0f} | {c.with_log / c.without_log:.2f} "
+        f"| {100 * c.cost:.0f}% |"
+        for c in costs
+    )
+    proof_rows = "\n".join(
+        f"| {p.backend} | {p.leaves:,} | {p.median_ms:.3f} | {p.p95_ms:.3f} | {p.lookup_ms:.3f} | "
+        f"{p.median_ms / p.lookup_ms:.1f} |"
+        for p in proof_times
     )
     text = f"""# Benchmarks
 
 Written by `make bench` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit.stdout.strip() or "uncommitted"}).
-Figures are ratios against a baseline measured in the same run on the same machine; absolute numbers vary with the
-machine, the ratios much less.
+Every figure is set against a baseline measured in the same run on the same machine: absolute numbers move with the
+machine and its load, the ratios much less.
+
+**Machine.** {os.cpu_count()} cores ({_cpu()}), Python {platform.python_version()}, SQLite {sqlite3.sqlite_version},
+PostgreSQL {report.pg_version}, SQLAlchemy {sa.__version__}, {platform.system()} {platform.release()}. PostgreSQL is
+the suite's throwaway server (fsync and synchronous_commit off, as in the tests) on loopback; SQLite runs in WAL mode
+with synchronous=NORMAL.
 
 ## Custody events appended per second
 
 **Method.** A fresh migrated database per round. The timed workload records, through `services.custody.record` (the
 path every user action takes: read the people's current custody, decide each command in the pure core, reserve
-gapless log indexes, insert the events, update the custody projection, commit), one registration and then one
-manifest event for each person: registrations insert projection rows, manifests update them. "Batched" commits 1,000
-commands per transaction; "one event per transaction" commits each command alone. The baseline inserts the same
-event rows (registrations only) with one plain `INSERT` `executemany` on the driver's own cursor in one transaction:
-no decision, no projection, no counter, the floor for getting those rows into that table. Median of 3 rounds. The
-ratio is ours / baseline (1.0 would mean the custody rules, projection and counter cost nothing).
-PostgreSQL is the suite's throwaway server (fsync and synchronous_commit off, as in the tests), on loopback.
+gapless log indexes, insert the events, update the custody projection, add the log's stored hashes, commit), one
+registration and then one manifest event per person: registrations insert projection rows, manifests update them.
+"Batched" commits 1,000 commands per transaction; "one event per transaction" commits each command alone. The
+baseline inserts the same event rows (the registrations) with one plain `INSERT` `executemany` on the driver's own
+cursor in one transaction: no rules, no projection, no counter, no log; the floor for getting those rows into that
+table. Median of 3 rounds; ratio = ours / baseline.
 
 | backend | mode | events | events/s (ours) | rows/s (raw executemany) | ratio |
 |---|---|---:|---:|---:|---:|
-{rows}
+{append_rows}
 
-The goal we are heading for is 20,000 events/s batched on SQLite on 2 cores.
+Goal: 20,000 events/s batched on SQLite on 2 cores.
 
-**Machine.** {os.cpu_count()} cores ({_cpu()}), Python {platform.python_version()}, SQLite {sqlite3.sqlite_version},
-PostgreSQL {pg_version}, SQLAlchemy {sa.__version__}, {platform.system()} {platform.release()}.
+## What the transparency log costs an append
+
+**Method.** The batched workload above, once through `record` and once through the same decision and write steps
+without the log (`decide_all` and `custody.append`, leaving out only the canonical leaves and stored hashes),
+rounds interleaved, median of 3. Cost = 1 - with / without.
+
+| backend | events | events/s with log | events/s without | ratio | log's cost |
+|---|---:|---:|---:|---:|---:|
+{cost_rows}
+
+Target: the log costs under 30%.
+
+## Inclusion proofs on a large tree
+
+**Method.** A stored tree of N leaves (synthetic leaves, the same stored-hash layout as real ones: a proof reads
+only stored hashes), then 2,000 proofs for random leaves, each in its own read-only transaction as the API serves
+them (`services.log.inclusion_proof`), each checked. Baseline: one read-only transaction reading a single stored
+hash by primary key, the floor of any proof served from the database.
+
+| backend | leaves | median ms | p95 ms | one-hash read ms | ratio |
+|---|---:|---:|---:|---:|---:|
+{proof_rows}
+
+Target: under 1 ms median at 10^6 and 10^7 leaves.
+
+## `handover verify` over a large log
+
+**Method.** {checked.entries:,} real custody events (a registration and a manifest per person, built through the
+services in {checked.build_seconds:.0f} s), signed and exported with the tiles layout; then `handover verify DIR
+--vkey KEY` as a monitor runs it (a new process: checkpoint signature, every entry decoded and checked canonical,
+every tile recomputed and compared, the state file, every custody chain folded by the custody machine). Baseline:
+reading every entry bundle and SHA-256 hashing every entry, the least any verifier does.
+
+| entries | verify s | read-and-hash floor s | ratio |
+|---:|---:|---:|---:|
+| {checked.entries:,} | {checked.verify_seconds:.1f} | {checked.floor_seconds:.1f} | {checked.ratio:.1f} |
+
+Target: under 15 s for 10^6 entries on 2 cores.
 """
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)

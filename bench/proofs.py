@@ -71,6 +71,7 @@ class ProofTime:
     leaves: int
     median_ms: float
     p95_ms: float
+    lookup_ms: float  # baseline: one read-only transaction reading one stored hash
 
 
 def measure(db: Database, backend: str, size: int, samples: int = 2000) -> ProofTime:
@@ -87,4 +88,17 @@ def measure(db: Database, backend: str, size: int, samples: int = 2000) -> Proof
         timings.append(time.perf_counter() - start)
         assert check_inclusion(proof, size, root, index, leaf_hash(index.to_bytes(8, "big")))
     timings.sort()
-    return ProofTime(backend, size, 1000 * statistics.median(timings), 1000 * timings[int(0.95 * len(timings))])
+    lookups = []
+    for _ in range(samples):
+        index = rng.randrange(stored_hash_count(size))
+        start = time.perf_counter()
+        with db.unit_of_work(read_only=True) as uow:
+            uow.log.read_hashes([index])
+        lookups.append(time.perf_counter() - start)
+    return ProofTime(
+        backend,
+        size,
+        1000 * statistics.median(timings),
+        1000 * timings[int(0.95 * len(timings))],
+        1000 * statistics.median(lookups),
+    )

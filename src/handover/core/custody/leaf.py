@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from handover.core.custody.events import CustodyEvent, EventType
@@ -26,10 +27,15 @@ def _time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+@lru_cache(maxsize=65536)
 def _parse_time(text: str) -> datetime:
+    """A leaf's time, refused unless it is exactly how `encode` writes it (cached: batches share their times)."""
     if not text.endswith("Z"):
         raise ValueError(f"time {text!r} is not UTC with a Z")
-    return datetime.fromisoformat(text[:-1] + "+00:00")
+    moment = datetime.fromisoformat(text[:-1] + "+00:00")
+    if _time(moment) != text:
+        raise ValueError(f"time {text!r} is not in canonical form")
+    return moment
 
 
 def encode(event: CustodyEvent) -> bytes:
@@ -50,21 +56,40 @@ def encode(event: CustodyEvent) -> bytes:
     return _CANONICAL.encode(record).encode()
 
 
+_REQUIRED = ("event_id", "person_id", "type", "occurred_at", "recorded_at")
+_OPTIONAL = ("facility_id", "authority_id", "movement_id", "corrects")
+_KEYS = frozenset(("v", "details", *_REQUIRED, *_OPTIONAL))
+
+
 def decode(leaf: bytes) -> CustodyEvent:
-    """Read a leaf back into an event; refuses anything that is not exactly the canonical encoding."""
+    """Read a leaf back into an event; refuses anything that is not exactly the canonical encoding.
+
+    A monitor decodes every entry of the log, so this checks canonical form on the parsed object (same bytes when
+    re-encoded, only known keys, strings where strings belong, canonical times) rather than building the event
+    and encoding it again.
+    """
     try:
-        record = json.loads(leaf.decode())
+        record = json.loads(leaf)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"leaf is not UTF-8 JSON: {error}") from error
-    if not isinstance(record, dict) or record.get("v") != LEAF_VERSION:
+    if not isinstance(record, dict) or record.get("v") != LEAF_VERSION or type(record["v"]) is not int:
         raise ValueError("leaf is not a version-1 custody event")
+    if not record.keys() <= _KEYS:
+        raise ValueError(f"leaf has unknown fields: {sorted(record.keys() - _KEYS)}")
+    texts = [record.get(key) for key in _REQUIRED] + [record[key] for key in _OPTIONAL if key in record]
+    if not all(isinstance(value, str) for value in texts):
+        raise ValueError("leaf fields must be strings (absent when empty)")
     details = record.get("details", {})
-    if not isinstance(details, dict) or not all(isinstance(v, str) for v in details.values()):
+    if not isinstance(details, dict) or ("details" in record and not details):
+        raise ValueError("leaf details must be a non-empty object (absent when empty)")
+    if not all(isinstance(v, str) for v in details.values()):
         raise ValueError("leaf details must be an object of strings")
+    if _CANONICAL.encode(record).encode() != leaf:
+        raise ValueError("leaf is not in canonical form")
     try:
-        event = CustodyEvent(
-            event_id=str(record["event_id"]),
-            person_id=str(record["person_id"]),
+        return CustodyEvent(
+            event_id=record["event_id"],
+            person_id=record["person_id"],
             type=EventType(record["type"]),
             occurred_at=_parse_time(record["occurred_at"]),
             recorded_at=_parse_time(record["recorded_at"]),
@@ -74,8 +99,5 @@ def decode(leaf: bytes) -> CustodyEvent:
             corrects=record.get("corrects"),
             details=tuple(sorted(details.items())),
         )
-    except (KeyError, ValueError) as error:
+    except ValueError as error:
         raise ValueError(f"leaf is not a valid custody event: {error}") from error
-    if encode(event) != leaf:
-        raise ValueError("leaf is not in canonical form")
-    return event
