@@ -83,12 +83,10 @@ def _proof(make_db: Callable[[], Database], backend: str, size: int) -> proofs.P
     return result
 
 
-def write(report: dict[str, object]) -> None:
+def write(report: Report) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    appends: list[append.Figure] = report["append"]  # type: ignore[assignment]
-    costs: list[append.LogCost] = report["log_cost"]  # type: ignore[assignment]
-    proof_times: list[proofs.ProofTime] = report["proofs"]  # type: ignore[assignment]
-    checked: verify.VerifyTime = report["verify"]  # type: ignore[assignment]
+    appends, costs, proof_times, checked = report.appends, report.log_costs, report.proof_times, report.verified
+    assert checked is not None, "the verify benchmark ran"
     append_rows = "\n".join(
         f"| {f.backend} | {f.mode} | {f.events:,} | {f.ours:,.0f} | {f.baseline:,.0f} | {f.ratio:.2f} |"
         for f in appends
