@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 
 from handover.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from handover.app import create_app
