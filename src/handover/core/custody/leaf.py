@@ -59,6 +59,7 @@ def encode(event: CustodyEvent) -> bytes:
 _REQUIRED = ("event_id", "person_id", "type", "occurred_at", "recorded_at")
 _OPTIONAL = ("facility_id", "authority_id", "movement_id", "corrects")
 _KEYS = frozenset(("v", "details", *_REQUIRED, *_OPTIONAL))
+_TYPES = {kind.value: kind for kind in EventType}
 
 
 def decode(leaf: bytes) -> CustodyEvent:
@@ -86,18 +87,21 @@ def decode(leaf: bytes) -> CustodyEvent:
         raise ValueError("leaf details must be an object of strings")
     if _CANONICAL.encode(record).encode() != leaf:
         raise ValueError("leaf is not in canonical form")
+    kind = _TYPES.get(record["type"])
+    if kind is None:
+        raise ValueError(f"leaf has an unknown event type {record['type']!r}")
     try:
         return CustodyEvent(
             event_id=record["event_id"],
             person_id=record["person_id"],
-            type=EventType(record["type"]),
+            type=kind,
             occurred_at=_parse_time(record["occurred_at"]),
             recorded_at=_parse_time(record["recorded_at"]),
             facility_id=record.get("facility_id"),
             authority_id=record.get("authority_id"),
             movement_id=record.get("movement_id"),
             corrects=record.get("corrects"),
-            details=tuple(sorted(details.items())),
+            details=tuple(details.items()),  # already sorted: the canonical check above passed
         )
     except ValueError as error:
         raise ValueError(f"leaf is not a valid custody event: {error}") from error

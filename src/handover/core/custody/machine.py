@@ -159,7 +159,18 @@ def apply(state: PersonState | None, event: CustodyEvent) -> PersonState:
             event_count=1,
         )
     assert state is not None, "apply() needs a registered person; check() first"
-    return replace(state, last_event_id=event.event_id, event_count=state.event_count + 1, **_changes(event))
+    changes = _changes(event)
+    # Built directly rather than with dataclasses.replace: a monitor folds every event of the log through here.
+    return PersonState(
+        person_id=state.person_id,
+        status=changes.get("status", state.status),
+        estate=state.estate,
+        custodian_id=changes.get("custodian_id", state.custodian_id),
+        facility_id=changes.get("facility_id", state.facility_id),
+        movement_id=changes.get("movement_id", state.movement_id),
+        last_event_id=event.event_id,
+        event_count=state.event_count + 1,
+    )
 
 
 def _changes(event: CustodyEvent) -> dict[str, Any]:
