@@ -78,7 +78,8 @@ def demo(
     if existing is not None:
         built = json.loads(existing)
         if built.get("seed") == seed and (people is None or built.get("people") == people):
-            console.print(_("The demo (seed {seed}) is already built here; nothing to do.").format(seed=seed))
+            console.print(_("The demo (seed {seed}) is already built here.").format(seed=seed))
+            _checkpoint_demo(db)
             return
     with (
         _refusals(),
@@ -97,16 +98,24 @@ def demo(
             progress.update(task, description=label, completed=done, total=of)
 
         summary = build_demo(db.unit_of_work, seed=seed, people=people, progress=report)
-    signer = configured_signer(Settings(), demo=True) or _new_demo_key()
-    with db.unit_of_work() as uow:
-        signed = log_service.sign_checkpoint(uow, signer, datetime.now(UTC))
-        uow.commit()
     console.print(
         _("Demo built: {people} people registered, {moved} moved in {groups} groups (seed {seed}).").format(
             people=summary.people, moved=summary.moved, groups=summary.groups, seed=summary.seed
         )
     )
-    console.print(_("Log checkpoint signed at size {size}. Verifier key:").format(size=signed.size))
+    _checkpoint_demo(db)
+
+
+def _checkpoint_demo(db: Database) -> None:
+    """Sign the demo's log (with its own key, made on first use) so the log is checkable as soon as it is served.
+
+    Also covers a demo database built before the log existed: the migration built its tree, this signs it.
+    """
+    signer = configured_signer(Settings(), demo=True) or _new_demo_key()
+    with _refusals(), db.unit_of_work() as uow:
+        signed = log_service.sign_checkpoint(uow, signer, datetime.now(UTC))
+        uow.commit()
+    console.print(_("Log checkpoint at size {size}. Verifier key:").format(size=signed.size))
     typer.echo(signer.verifier.vkey)
 
 
