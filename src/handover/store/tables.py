@@ -10,6 +10,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from handover.store.types import UTCDateTime
 
 ID = String(64)
+# Log positions: 64-bit on PostgreSQL; on SQLite exactly INTEGER, so the primary key is the rowid itself (a BIGINT
+# key would get a second B-tree, written on every append).
+Position = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -94,10 +97,10 @@ class CustodyEventRow(Base):
 
     __tablename__ = "custody_events"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
     event_id: Mapped[str] = mapped_column(ID, unique=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
-    type: Mapped[str] = mapped_column(String(16), index=True)
+    type: Mapped[str] = mapped_column(String(16))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     facility_id: Mapped[str | None] = mapped_column(ID, nullable=True)
@@ -153,7 +156,7 @@ class LogHashRow(Base):
 
     __tablename__ = "log_hashes"
 
-    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
@@ -162,7 +165,7 @@ class CheckpointRow(Base):
 
     __tablename__ = "log_checkpoints"
 
-    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime)

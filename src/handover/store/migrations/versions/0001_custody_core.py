@@ -86,7 +86,7 @@ def upgrade() -> None:
 
     op.create_table(
         "custody_events",
-        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False),
         sa.Column("event_id", sa.String(length=64), nullable=False),
         sa.Column("person_id", sa.String(length=64), nullable=False),
         sa.Column("type", sa.String(length=16), nullable=False),
@@ -107,7 +107,6 @@ def upgrade() -> None:
     with op.batch_alter_table("custody_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_custody_events_movement_id"), ["movement_id"], unique=False)
         batch_op.create_index("ix_custody_events_person_seq", ["person_id", "seq"], unique=False)
-        batch_op.create_index(batch_op.f("ix_custody_events_type"), ["type"], unique=False)
 
     op.create_table(
         "facilities",
@@ -198,7 +197,6 @@ def downgrade() -> None:
     op.drop_table("routes")
     op.drop_table("facilities")
     with op.batch_alter_table("custody_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_custody_events_type"))
         batch_op.drop_index("ix_custody_events_person_seq")
         batch_op.drop_index(batch_op.f("ix_custody_events_movement_id"))
 
