@@ -9,8 +9,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx2 as httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
+
+from handover.store.uow import Database
+from tests.factories import add_world
+
+
+def world_database(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    """A migrated SQLite file holding the small reference world, for a browser test's server."""
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'handover.sqlite3'}")
+    db.migrate()
+    with db.unit_of_work() as uow:
+        add_world(uow)
+        uow.commit()
+    return db
 
 
 @contextmanager

@@ -13,10 +13,10 @@ from handover.app import create_app
 from handover.services.registry import NewPerson, register_people
 from handover.services.runtime import system_runtime
 from handover.store.uow import Database
-from tests.factories import T0, add_world, man
+from tests.factories import T0, man
 from tests.scenarios import Scenario, transfer_scenario
 from tests.support.browser import launch
-from tests.web.live import serve
+from tests.web.live import serve, world_database
 
 pytestmark = pytest.mark.browser
 
@@ -33,12 +33,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    path = tmp_path_factory.mktemp("browser") / "handover.sqlite3"
-    db = Database(f"sqlite:///{path}")
-    db.migrate()
-    with db.unit_of_work() as uow:
-        add_world(uow)
-        uow.commit()
+    db = world_database(tmp_path_factory)
     scenario = transfer_scenario(db)
     try:
         with serve(create_app(db)) as url:

@@ -20,10 +20,10 @@ from handover.services import log, transfers
 from handover.services.ports import StoredCheckpoint
 from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
-from tests.factories import T0, add_world
+from tests.factories import T0
 from tests.scenarios import IN_TRANSIT_CODE, Scenario, transfer_scenario
 from tests.support.browser import launch
-from tests.web.live import serve
+from tests.web.live import serve, world_database
 
 pytestmark = pytest.mark.browser
 
@@ -46,12 +46,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The test scenario, a checkpoint over it, then M-002 handed to Iraq's custody after the checkpoint."""
-    path = tmp_path_factory.mktemp("browser") / "handover.sqlite3"
-    db = Database(f"sqlite:///{path}")
-    db.migrate()
-    with db.unit_of_work() as uow:
-        add_world(uow)
-        uow.commit()
+    db = world_database(tmp_path_factory)
     scenario = transfer_scenario(db)
     signed_at = T0 + timedelta(hours=3)
     with db.unit_of_work() as uow:

@@ -5,7 +5,7 @@ This is the first cut the demo needs; the transfer-operations issue grows it (le
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from handover.core.custody import Status
@@ -52,6 +52,25 @@ def movement(uow: UnitOfWork, movement_id: str) -> Movement:
     return found
 
 
+def _record_each(
+    uow: UnitOfWork,
+    rt: Runtime,
+    people: Sequence[str],
+    occurred_at: datetime,
+    command: Callable[..., c.Command],
+    **fields: object,
+) -> list[StoredEvent]:
+    """One command of one kind per person, each with a fresh event id, all recorded at one time, all or none."""
+    now = rt.clock()
+    return record(
+        uow,
+        [
+            command(person_id=p, event_id=rt.new_id(), occurred_at=occurred_at, recorded_at=now, **fields)
+            for p in people
+        ],
+    )
+
+
 def _somebody(m: Movement, people: Sequence[str], what: str) -> Sequence[str]:
     """A group action on nobody is a mistake to report, not a silent no-op."""
     if not people:
@@ -89,21 +108,7 @@ def manifest(
     m = movement(uow, movement_id)
     _manifest_open(m)
     refuse_duplicates(person_ids, _("manifest"))
-    now = rt.clock()
-    return record(
-        uow,
-        [
-            c.Manifest(
-                person_id=p,
-                event_id=rt.new_id(),
-                occurred_at=occurred_at,
-                recorded_at=now,
-                movement_id=m.id,
-                origin_id=m.origin_id,
-            )
-            for p in person_ids
-        ],
-    )
+    return _record_each(uow, rt, person_ids, occurred_at, c.Manifest, movement_id=m.id, origin_id=m.origin_id)
 
 
 def unmanifest(
@@ -116,21 +121,7 @@ def unmanifest(
     if not reason.strip():
         raise ValueError(_("Taking people off a manifest needs a reason."))
     refuse_duplicates(person_ids, _("manifest change"))
-    now = rt.clock()
-    return record(
-        uow,
-        [
-            c.Unmanifest(
-                person_id=p,
-                event_id=rt.new_id(),
-                occurred_at=occurred_at,
-                recorded_at=now,
-                movement_id=m.id,
-                reason=reason,
-            )
-            for p in person_ids
-        ],
-    )
+    return _record_each(uow, rt, person_ids, occurred_at, c.Unmanifest, movement_id=m.id, reason=reason)
 
 
 def _manifest_open(m: Movement) -> None:
@@ -148,14 +139,7 @@ def depart(uow: UnitOfWork, rt: Runtime, movement_id: str, occurred_at: datetime
     m = movement(uow, movement_id)
     _move(uow, m, MovementState.IN_PROGRESS)
     people = _somebody(m, [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.HELD], _("depart"))
-    now = rt.clock()
-    return record(
-        uow,
-        [
-            c.Depart(person_id=p, event_id=rt.new_id(), occurred_at=occurred_at, recorded_at=now, movement_id=m.id)
-            for p in people
-        ],
-    )
+    return _record_each(uow, rt, people, occurred_at, c.Depart, movement_id=m.id)
 
 
 def hand_over(
@@ -174,22 +158,16 @@ def hand_over(
         reference.facility(uow, place_id)
     people = _somebody(m, [s.person_id for s in uow.custody.on_movement(m.id)], _("be handed over"))
     handover_id = rt.new_id()
-    now = rt.clock()
-    return record(
+    return _record_each(
         uow,
-        [
-            c.HandOver(
-                person_id=p,
-                event_id=rt.new_id(),
-                occurred_at=occurred_at,
-                recorded_at=now,
-                from_authority_id=from_authority,
-                to_authority_id=to_authority,
-                place_id=place_id,
-                handover_id=handover_id,
-            )
-            for p in people
-        ],
+        rt,
+        people,
+        occurred_at,
+        c.HandOver,
+        from_authority_id=from_authority,
+        to_authority_id=to_authority,
+        place_id=place_id,
+        handover_id=handover_id,
     )
 
 
@@ -199,21 +177,7 @@ def arrive(uow: UnitOfWork, rt: Runtime, movement_id: str, occurred_at: datetime
     destination = reference.facility(uow, m.destination_id)
     in_transit = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.IN_TRANSIT]
     people = _somebody(m, in_transit, _("arrive"))
-    now = rt.clock()
-    return record(
-        uow,
-        [
-            c.Arrive(
-                person_id=p,
-                event_id=rt.new_id(),
-                occurred_at=occurred_at,
-                recorded_at=now,
-                facility=destination,
-                movement_id=m.id,
-            )
-            for p in people
-        ],
-    )
+    return _record_each(uow, rt, people, occurred_at, c.Arrive, facility=destination, movement_id=m.id)
 
 
 def admit(
@@ -230,18 +194,6 @@ def admit(
         arrived = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.ARRIVED]
         person_ids = _somebody(m, arrived, _("be admitted"))
     refuse_duplicates(person_ids, _("admission"))
-    now = rt.clock()
-    return record(
-        uow,
-        [
-            c.Admit(
-                person_id=p,
-                event_id=rt.new_id(),
-                occurred_at=occurred_at,
-                recorded_at=now,
-                facility=destination,
-                authority_id=destination.authority_id,
-            )
-            for p in person_ids
-        ],
+    return _record_each(
+        uow, rt, person_ids, occurred_at, c.Admit, facility=destination, authority_id=destination.authority_id
     )
