@@ -3,9 +3,11 @@
 `transfer_scenario(world_db)` on the small world of tests/factories.py leaves:
 
 - 30 men registered at ghweran, 5 women and 8 children (each with a mother) at al-hol;
-- movement M-001 (12 men, ghweran -> karkh) departed, handed over sy-moi -> us-centcom at ghweran and
-  us-centcom -> iq-moj at karkh, arrived and admitted: 12 held at karkh;
-- movement M-002 (5 men, ghweran -> karkh) departed and handed over to us-centcom: 5 in transit;
+- the 17 men moved cleared for travel first (fit to travel, legal review cleared);
+- movement M-001 (12 men, ghweran -> karkh via kharab-al-jir) boarded and departed, handed over sy-moi ->
+  us-centcom at ghweran and us-centcom -> iq-moj at karkh (signed by both sides), arrived and admitted: 12 held
+  at karkh;
+- movement M-002 (5 men, ghweran -> karkh) boarded, departed and handed over to us-centcom: 5 in transit;
 - 13 men still at ghweran, 13 women and children at al-hol; a planned total of 7,000.
 """
 
@@ -20,6 +22,7 @@ from handover.services.registry import NewPerson, register_people
 from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
 from tests.factories import T0, child, man, woman
+from tests.journeys import board_and_depart, clear, hand_over, travel_to_destination
 
 PLANNED = 7000
 MEN, WOMEN, CHILDREN, MOVED, IN_TRANSIT = 30, 5, 8, 12, 5
@@ -71,19 +74,20 @@ def transfer_scenario(db: Database, seed: int = 1) -> Scenario:
     # M-001: the whole way, ghweran -> karkh, admitted.
     tick()
     with db.unit_of_work() as uow:
+        clear(uow, rt, moved + in_transit, clock())
         transfers.create_movement(uow, rt, ARRIVED_CODE, "ghweran-karkh", clock() + step)
         transfers.approve(uow, ARRIVED_CODE)
         transfers.manifest(uow, rt, ARRIVED_CODE, moved, clock())
         uow.commit()
     tick()
     with db.unit_of_work() as uow:
-        transfers.depart(uow, rt, ARRIVED_CODE, clock())
-        transfers.hand_over(uow, rt, ARRIVED_CODE, "sy-moi", "us-centcom", "ghweran", clock())
+        board_and_depart(uow, rt, ARRIVED_CODE, clock())
+        hand_over(uow, rt, ARRIVED_CODE, "sy-moi", "us-centcom", "ghweran", clock())
         uow.commit()
     tick()
     with db.unit_of_work() as uow:
-        transfers.hand_over(uow, rt, ARRIVED_CODE, "us-centcom", "iq-moj", "karkh", clock())
-        transfers.arrive(uow, rt, ARRIVED_CODE, clock())
+        travel_to_destination(uow, rt, ARRIVED_CODE, clock())
+        hand_over(uow, rt, ARRIVED_CODE, "us-centcom", "iq-moj", "karkh", clock())
         transfers.admit(uow, rt, ARRIVED_CODE, clock())
         uow.commit()
 
@@ -96,8 +100,8 @@ def transfer_scenario(db: Database, seed: int = 1) -> Scenario:
         uow.commit()
     tick()
     with db.unit_of_work() as uow:
-        transfers.depart(uow, rt, IN_TRANSIT_CODE, clock())
-        transfers.hand_over(uow, rt, IN_TRANSIT_CODE, "sy-moi", "us-centcom", "ghweran", clock())
+        board_and_depart(uow, rt, IN_TRANSIT_CODE, clock())
+        hand_over(uow, rt, IN_TRANSIT_CODE, "sy-moi", "us-centcom", "ghweran", clock())
         uow.commit()
 
     with db.unit_of_work() as uow:
@@ -106,5 +110,5 @@ def transfer_scenario(db: Database, seed: int = 1) -> Scenario:
 
 
 def expected_log_size(scenario: Scenario) -> int:
-    """Registrations, then six events per person on M-001 and three per person on M-002."""
-    return scenario.registered + 6 * len(scenario.moved) + 3 * len(scenario.in_transit)
+    """Registrations, then two assessments and six custody events per person on M-001, two and three on M-002."""
+    return scenario.registered + 8 * len(scenario.moved) + 5 * len(scenario.in_transit)

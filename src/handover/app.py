@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from handover.api import handovers, movements, operations, planning
 from handover.api.log import proofs_router as log_proofs_router
 from handover.api.log import tiles_router as log_tiles_router
 from handover.api.problems import install_problem_handlers
@@ -138,9 +139,14 @@ def create_app(
     app.state.monitor_token = monitor_token if monitor_token is not None else settings.monitor_token
     app.state.runtime = rt
     app.state.signer = signer
+    app.state.notification_hours = settings.notification_hours
     install_problem_handlers(app)
     app.include_router(api_router, prefix="/api/v1", tags=["v1"])
     app.include_router(write_router, prefix="/api/v1", tags=["v1 writes"])
+    app.include_router(movements.router, prefix="/api/v1", tags=["v1 movements"])
+    app.include_router(handovers.router, prefix="/api/v1", tags=["v1 handovers"])
+    app.include_router(operations.router, prefix="/api/v1", tags=["v1 operations"])
+    app.include_router(planning.router, prefix="/api/v1", tags=["v1 planning"])
     app.include_router(log_proofs_router, prefix="/api/v1", tags=["v1 log"])
     app.include_router(log_tiles_router, prefix="/log", tags=["log (C2SP tlog-tiles)"])
     app.include_router(web_router, include_in_schema=False)

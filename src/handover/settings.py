@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     signing_key: Path | None = None
     # How often the server signs a new checkpoint when the log has grown, in seconds (0: never by itself).
     checkpoint_interval: float = 10.0
+    # Mandela rule 68: how many hours after admission a family notification becomes overdue.
+    notification_hours: int = Field(default=24, ge=1, le=24 * 365)
 
 
 @lru_cache(maxsize=1)

@@ -48,7 +48,7 @@ def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-de
 
 def test_status_counts_follow_the_scenario(client: TestClient, scenario: Scenario) -> None:
     body = client.get("/api/v1/status").json()
-    assert body["log_size"] == expected_log_size(scenario) == scenario.log_size == 130
+    assert body["log_size"] == expected_log_size(scenario) == scenario.log_size == 164
     assert body["registered"] == 43
     assert body["planned"] == PLANNED
     assert body["moved"] == 12
@@ -69,11 +69,13 @@ def test_person_shows_custody_and_chain_but_no_identity(client: TestClient, scen
     assert body["movement_id"] is None
     assert [e["type"] for e in body["chain"]] == [
         "registered",
+        "assessed",
+        "assessed",
         "manifested",
         "departed",
         "handed_over",
-        "handed_over",
         "arrived",
+        "handed_over",
         "admitted",
     ]
     seqs = [e["seq"] for e in body["chain"]]

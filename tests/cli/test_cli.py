@@ -44,15 +44,13 @@ def test_init_demo_status_person_rebuild(cli_db: str) -> None:
     assert f"{status['moved']:,} moved of {status['planned']:,} planned" in table and "karkh" in table
 
     person = json.loads(run("person", moved.state.person_id, "--json"))
-    assert [e["type"] for e in person["chain"]] == [
-        "registered",
-        "manifested",
-        "handed_over",
-        "departed",
-        "handed_over",
-        "arrived",
-        "admitted",
-    ]
+    types = [e["type"] for e in person["chain"]]
+    # Cleared, manifested, handed over by signed documents on the way (two or three of them), admitted, and maybe
+    # their family notified since.
+    assert types[:4] == ["registered", "assessed", "assessed", "manifested"]
+    assert [t for t in types if t in ("departed", "arrived", "admitted")] == ["departed", "arrived", "admitted"]
+    assert types.count("handed_over") in (2, 3)
+    assert types[types.index("admitted") + 1 :] in ([], ["notified"])
     assert [e["seq"] for e in person["chain"]] == sorted(e["seq"] for e in person["chain"])
     assert "admitted" in run("person", moved.state.person_id)
     assert "0 rows differed" in run("rebuild")

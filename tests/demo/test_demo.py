@@ -143,3 +143,44 @@ def test_no_personal_data_in_any_log_leaf(full_demo: Database) -> None:
             secrets |= {p.identity.birth_date.isoformat(), p.identity.birth_date.strftime("%d/%m/%Y")}
     found = sorted(s for s in secrets if s in text)
     assert found == []
+
+
+def test_the_first_week_is_real_movements_with_legs_signed_handovers_and_reconciliation(full_demo: Database) -> None:
+    import base64
+
+    from handover.core.custody.handover import signature_valid
+    from handover.services import reconciliation
+
+    scenario = load()
+    facilities = {f.id: f for f in scenario.facilities}
+    with full_demo.unit_of_work(read_only=True) as uow:
+        movements = uow.movements.all()
+        history = [m for m in movements if m.state.value == "reconciled"]
+        assert len(history) == len(scenario.history)
+        assert {m.mode.value for m in history} >= {"helicopter", "road_convoy"}
+        border_handovers = 0
+        for m in history:
+            report = reconciliation.report(uow, m.id)
+            assert report.unaccounted == [] and report.departed == report.accounted == len(report.lines)
+            assert [c.boarded for c in report.legs] == [len(report.lines)] * len(report.legs)
+            assert all(leg.leg.departed_at and leg.leg.arrived_at for leg in report.legs)
+            for handover in report.handovers:
+                assert handover.state == "complete"
+                for officer_id, signature in (
+                    (handover.dispatching_officer_id, handover.dispatching_signature),
+                    (handover.receiving_officer_id, handover.receiving_signature),
+                ):
+                    officer = uow.operations.officer(officer_id or "")
+                    assert officer is not None and signature is not None
+                    assert signature_valid(
+                        base64.b64decode(officer.public_key), base64.b64decode(signature), handover.document.encode()
+                    )
+                if facilities[handover.place_id].kind.value == "border_crossing":
+                    border_handovers += 1
+                    assert m.mode.value == "road_convoy"
+        assert border_handovers >= 1
+        upcoming = [m for m in movements if m.state.value == "approved"]
+        assert len(upcoming) == 1 and len(uow.custody.on_movement(upcoming[0].id)) == 60
+        # Every admitted family was told, except the last group's, whose tasks are still open.
+        tasks = reconciliation.notification_tasks(uow, history[-1].scheduled_at, 24)
+        assert len(tasks) == scenario.history[-1].iraqis + scenario.history[-1].foreigners

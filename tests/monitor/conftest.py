@@ -38,7 +38,7 @@ SIGNER = Signer.generate("test.handover.example/monitor")
 VKEY = SIGNER.verifier.vkey
 TOKEN = "monitor-token-for-tests"
 BASE_URL = "http://handover.test"
-EXTRA = 150
+EXTRA = 116  # the scenario's 164 events and these make 280: a full tile of 256 and a partial one of 24
 """People registered after the transfer scenario, so the log passes 256 entries: a full tile, then a partial one."""
 
 
@@ -99,7 +99,7 @@ class LogWorld:
 
 
 def build_log(db: Database, seed: int = 1) -> LogWorld:
-    """The transfer scenario (130 events), then EXTRA registrations, then a signed checkpoint."""
+    """The transfer scenario (164 events), then EXTRA registrations, then a signed checkpoint."""
     world = LogWorld(db, transfer_scenario(db, seed=seed), [])
     world.grow(EXTRA)
     world.sign()

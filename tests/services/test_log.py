@@ -53,6 +53,22 @@ def test_the_tree_matches_the_events_after_every_commit(world: Database) -> None
             assert check_inclusion(proof, len(events), expected.root(), index, leaf_hash(leaf.encode(events[index])))
 
 
+def test_inclusion_proofs_stop_at_the_log_size(world: Database) -> None:
+    _register(world, 1, 5)
+    with world.unit_of_work(read_only=True) as uow:
+        events = [s.event for s in uow.custody.all_events()]
+        expected = MemoryLog()
+        for e in events:
+            expected.append(leaf.encode(e))
+        for size in range(1, 6):
+            for index in range(size):
+                proof = log.inclusion_proof(uow, index, size)
+                assert check_inclusion(proof, size, expected.root(size), index, leaf_hash(leaf.encode(events[index])))
+        for index, size in ((0, 6), (5, 6), (5, 5), (-1, 3), (0, 0), (0, 1 << 40)):
+            with pytest.raises(ValueError, match=rf"no leaf {index} in a tree of size {size} \(the log has 5 leaves\)"):
+                log.inclusion_proof(uow, index, size)
+
+
 def test_checkpoints_are_signed_consistent_and_only_when_the_tree_grew(world: Database) -> None:
     _register(world, 1, 10)
     first = _sign(world)

@@ -13,7 +13,8 @@ from handover.services.errors import ConflictError, NotFoundError
 from handover.services.registry import NewPerson, register_people
 from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
-from tests.factories import T0, child, man, woman
+from tests.factories import KARKH, T0, child, man, woman
+from tests.journeys import board_and_depart, clear
 
 
 @pytest.fixture
@@ -59,29 +60,26 @@ def test_manifest_of_a_person_not_at_the_origin(world: Database, rt) -> None:  #
 
 def test_admission_without_arrival(world: Database, rt) -> None:  # type: ignore[no-untyped-def]
     people = _people(world, rt)
-    with world.unit_of_work() as uow:
-        m = transfers.create_movement(uow, rt, "M-1", "ghweran-karkh", T0)
-        uow.commit()
-    _refused(
-        world,
-        lambda uow: transfers.admit(uow, rt, m.id, T0, person_ids=[people[1]]),
-        Rule.ADMISSION_WITHOUT_ARRIVAL,
-        people[1],
+    admit = c.Admit(
+        person_id=people[1], event_id=rt.new_id(), occurred_at=T0, recorded_at=T0, facility=KARKH, authority_id="iq-moj"
     )
+    _refused(world, lambda uow: custody.record(uow, [admit]), Rule.ADMISSION_WITHOUT_ARRIVAL, people[1])
 
 
 def test_handover_by_an_authority_that_does_not_hold_the_people(world: Database, rt) -> None:  # type: ignore[no-untyped-def]
     people = _people(world, rt, 2)
-    with world.unit_of_work() as uow:
-        m = transfers.create_movement(uow, rt, "M-1", "ghweran-karkh", T0)
-        transfers.manifest(uow, rt, m.id, people, T0)
-        uow.commit()
-    _refused(
-        world,
-        lambda uow: transfers.hand_over(uow, rt, m.id, "us-centcom", "iq-moj", None, T0),
-        Rule.CUSTODIAN_MISMATCH,
-        min(people),  # a movement's people are taken in id order
-    )
+    handovers = [
+        c.HandOver(
+            person_id=p,
+            event_id=rt.new_id(),
+            occurred_at=T0,
+            recorded_at=T0,
+            from_authority_id="us-centcom",
+            to_authority_id="iq-moj",
+        )
+        for p in sorted(people)
+    ]
+    _refused(world, lambda uow: custody.record(uow, handovers), Rule.CUSTODIAN_MISMATCH, min(people))
 
 
 def test_registering_twice(world: Database, rt) -> None:  # type: ignore[no-untyped-def]
@@ -146,9 +144,10 @@ def test_movement_level_refusals_name_the_movement_and_its_state(world: Database
         transfers.depart(uow, rt, m.id, T0)  # still a draft: not approved
     assert (caught.value.subject, caught.value.state) == ("M-1", "draft")
     with world.unit_of_work() as uow:
+        clear(uow, rt, people, T0)
         transfers.approve(uow, m.id)
         transfers.manifest(uow, rt, m.id, people[:1], T0)
-        transfers.depart(uow, rt, m.id, T0 + timedelta(hours=1))
+        board_and_depart(uow, rt, m.id, T0 + timedelta(hours=1))
         uow.commit()
     with world.unit_of_work() as uow, pytest.raises(ConflictError) as caught:
         transfers.manifest(uow, rt, m.id, people[1:], T0)

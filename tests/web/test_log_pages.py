@@ -19,13 +19,14 @@ from handover.core.tlog.hashing import leaf_hash
 from handover.core.tlog.note import Signer, open_note
 from handover.core.tlog.proof import parse_proof, verify_proof
 from handover.core.tlog.tree import check_inclusion, stored_hash_index
-from handover.services import custody, log, transfers
+from handover.services import custody, log
 from handover.services.person_events import EventRequest, record_event
 from handover.services.ports import StoredCheckpoint
 from handover.services.registry import NewPerson, register_people
 from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
 from tests.factories import T0, man
+from tests.journeys import hand_over, travel_to_destination
 from tests.scenarios import IN_TRANSIT_CODE, Scenario, transfer_scenario
 from tests.web.test_pages import text_of
 
@@ -163,16 +164,17 @@ def test_person_page_shows_current_custody_and_each_event_verified(
     events = chain_events(html)
     assert [int(e["seq"]) for e in events] == seqs_of(world, person_id)
     assert [e["type"] for e in events] == [
-        "registered", "manifested", "departed", "handed_over", "handed_over", "arrived", "admitted",
+        "registered", "assessed", "assessed", "manifested", "departed", "handed_over", "arrived", "handed_over",
+        "admitted",
     ]  # fmt: skip
-    assert text_of(events[3]["html"], "chain-custodian") == "US Central Command"
-    assert text_of(events[1]["html"], "chain-custodian") == "Syrian Ministry of Interior"  # unchanged by manifesting
-    assert text_of(events[1]["html"], "chain-movement") == "M-001"
+    assert text_of(events[5]["html"], "chain-custodian") == "US Central Command"
+    assert text_of(events[3]["html"], "chain-custodian") == "Syrian Ministry of Interior"  # unchanged by manifesting
+    assert text_of(events[3]["html"], "chain-movement") == "M-001"
     with world.unit_of_work() as uow:
         chain = uow.custody.chain(person_id)
         for event, stored in zip(events, chain, strict=True):
             assert event["inclusion"] == "verified"
-            assert "verified in checkpoint of size 130" in event["html"]
+            assert f"verified in checkpoint of size {scenario.log_size}" in event["html"]
             shown = [base64.b64decode(h) for h in re.findall(r'data-testid="proof-hash">([^<]+)<', event["html"])]
             assert shown == log.inclusion_proof(uow, stored.seq, signed.size)
             hashed = leaf_hash(leaf.encode(stored.event))
@@ -180,7 +182,7 @@ def test_person_page_shows_current_custody_and_each_event_verified(
             assert text_of(event["html"], "proof-leaf-hash") == base64.b64encode(hashed).decode()
             assert f'href="/api/v1/log/receipts/{stored.event.event_id}"' in event["html"]
         record = uow.persons.get(person_id)
-    assert text_of(html, "summary-verified") == "7 verified"
+    assert text_of(html, "summary-verified") == "9 verified"
     assert 'data-testid="summary-pending"' not in html and 'data-testid="summary-failed"' not in html
     # Rule 5 holds on the page too: no identity, only the random id.
     assert record is not None
@@ -198,24 +200,26 @@ def test_events_after_the_checkpoint_are_not_yet_in_one(
     clock = SimulatedClock(SIGNED_AT)
     rt = seeded_runtime(8, clock)
     with world.unit_of_work() as uow:
-        transfers.hand_over(uow, rt, IN_TRANSIT_CODE, "us-centcom", "iq-moj", "karkh", clock())
-        transfers.arrive(uow, rt, IN_TRANSIT_CODE, clock())
+        hand_over(uow, rt, IN_TRANSIT_CODE, "us-centcom", "iq-moj", "karkh", clock())
+        travel_to_destination(uow, rt, IN_TRANSIT_CODE, clock())
         uow.commit()
     html = client.get(f"/persons/{scenario.in_transit[0]}").text
     events = chain_events(html)
     assert [(e["type"], e["inclusion"]) for e in events] == [
         ("registered", "verified"),
+        ("assessed", "verified"),
+        ("assessed", "verified"),
         ("manifested", "verified"),
         ("departed", "verified"),
         ("handed_over", "verified"),
         ("handed_over", "pending"),
         ("arrived", "pending"),
     ]
-    for event in events[4:]:
+    for event in events[6:]:
         assert "not yet in a checkpoint" in event["html"]
         assert "receipts/" not in event["html"]  # no receipt before a checkpoint covers the event
         assert 'data-testid="proof-hash"' not in event["html"]
-    assert text_of(html, "summary-verified") == "4 verified"
+    assert text_of(html, "summary-verified") == "6 verified"
     assert text_of(html, "summary-pending") == "2 not yet in a checkpoint"
     assert text_of(html, "current-status") == "arrived, awaiting admission"
 
@@ -259,7 +263,7 @@ def test_no_checkpoint_yet_means_every_event_waits(client: TestClient, scenario:
 def test_a_forged_stored_hash_does_not_verify(world: Database, client: TestClient, scenario: Scenario) -> None:
     signed = sign(world)
     person_id = scenario.moved[0]
-    target = seqs_of(world, person_id)[2]  # the departure
+    target = seqs_of(world, person_id)[4]  # the departure (after registration, two assessments and the manifest)
     sibling = target ^ 1  # the leaf whose hash sits first in the target's proof
     drop_protection(world, "log_hashes")
     with world.engine.begin() as conn:

@@ -16,11 +16,12 @@ from handover.core.tlog.checkpoint import Checkpoint
 from handover.core.tlog.hashing import leaf_hash
 from handover.core.tlog.note import Signer, open_note
 from handover.core.tlog.proof import parse_proof, verify_proof
-from handover.services import log, transfers
+from handover.services import log
 from handover.services.ports import StoredCheckpoint
 from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
 from tests.factories import T0
+from tests.journeys import hand_over
 from tests.scenarios import IN_TRANSIT_CODE, Scenario, transfer_scenario
 from tests.support.browser import launch
 from tests.web.live import serve, world_database
@@ -54,7 +55,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         uow.commit()
     clock = SimulatedClock(signed_at)
     with db.unit_of_work() as uow:
-        transfers.hand_over(uow, seeded_runtime(9, clock), IN_TRANSIT_CODE, "us-centcom", "iq-moj", "karkh", clock())
+        hand_over(uow, seeded_runtime(9, clock), IN_TRANSIT_CODE, "us-centcom", "iq-moj", "karkh", clock())
         uow.commit()
     try:
         with serve(create_app(db, signer=SIGNER, checkpoint_interval=0)) as url:
@@ -101,10 +102,10 @@ def test_from_the_dashboard_to_a_verified_receipt(site: Site, page: Page) -> Non
     expect(page.get_by_test_id("current-status")).to_have_text("in transit")
 
     events = page.get_by_test_id("chain-event")
-    expect(events).to_have_count(5)
+    expect(events).to_have_count(7)
     verified = page.locator('[data-testid="chain-event"][data-inclusion="verified"]')
-    expect(verified).to_have_count(4)
-    for n in range(4):
+    expect(verified).to_have_count(6)
+    for n in range(6):
         expect(verified.nth(n).get_by_test_id("inclusion-badge")).to_have_text(
             f"verified in checkpoint of size {site.scenario.log_size}"
         )
@@ -156,7 +157,7 @@ def test_phone_width_has_no_horizontal_scroll(site: Site, browser: Browser, wher
             page.get_by_test_id("log-panel").screenshot(path=str(DASHBOARD_PHONE_SCREENSHOT))
         else:
             page.goto(f"{site.url}/persons/{site.scenario.moved[0]}")
-            expect(page.locator('[data-inclusion="verified"]')).to_have_count(7)
+            expect(page.locator('[data-inclusion="verified"]')).to_have_count(9)
             for summary in page.locator("details.proof summary").all()[:2]:
                 summary.click()  # open proofs: their hashes must wrap, not widen the page
             expect(page.get_by_test_id("proof-hash").first).to_be_visible()

@@ -9,9 +9,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from handover.core.policy.permissions import Actor
 from handover.i18n import _
+from handover.services.access import OPERATOR
 from handover.services.ports import UnitOfWork
 from handover.services.runtime import Runtime
+from handover.settings import get_settings
 from handover.store.uow import Database
 
 
@@ -45,6 +48,24 @@ def runtime(request: Request) -> Runtime:
 
 
 Rt = Annotated[Runtime, Depends(runtime)]
+
+
+def actor(request: Request) -> Actor:
+    """Who the request acts for: the one operator until accounts exist (a test may put another on app.state)."""
+    found: Actor = getattr(request.app.state, "actor", OPERATOR)
+    return found
+
+
+Who = Annotated[Actor, Depends(actor)]
+
+
+def notification_hours(request: Request) -> int:
+    """Hours after admission within which a family must be notified (HANDOVER_NOTIFICATION_HOURS)."""
+    hours: int = getattr(request.app.state, "notification_hours", None) or get_settings().notification_hours
+    return hours
+
+
+NotificationHours = Annotated[int, Depends(notification_hours)]
 
 # auto_error=False: we answer missing credentials ourselves, after checking that the role is enabled at all.
 _operator_bearer = HTTPBearer(

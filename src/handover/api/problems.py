@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from handover.i18n import _
+from handover.services.access import ForbiddenError
 from handover.services.errors import ConflictError, NotFoundError, RefusedError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -95,6 +96,20 @@ def _conflict(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _forbidden(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ForbiddenError)
+    return problem(
+        request,
+        403,
+        PROBLEM_BASE + exc.rule,
+        _("Not permitted"),
+        exc.message,
+        subject=exc.subject,
+        rule=exc.rule,
+        state=exc.state,
+    )
+
+
 def _location(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -147,6 +162,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(RefusedError, _refused)
     app.add_exception_handler(ConflictError, _conflict)
+    # A subclass of ConflictError: handlers are looked up along the exception's MRO, so this one wins.
+    app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(ValueError, _bad_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -3,64 +3,64 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
+from handover.cli import operations, planning, users
+from handover.cli.common import console, errors
+from handover.cli.common import database as _database
+from handover.cli.common import refusals as _refusals
 from handover.cli.verify import verify
-from handover.core.custody import Estate, RefusedError
+from handover.core.custody import Estate
 from handover.core.tlog.note import Signer
 from handover.i18n import _
-from handover.keys import configured_signer, read_key, write_key
-from handover.services import log as log_service
-from handover.services import queries
-from handover.services import rebuild as rebuilding
-from handover.services.errors import ConflictError, NotFoundError
-from handover.settings import DEMO_SIGNING_KEY, Settings
-from handover.store.uow import Database
+
+if TYPE_CHECKING:
+    from handover.store.uow import Database
+
+# The database, the services and the settings are imported by the commands that use them, not here: `handover
+# verify` is the monitor's tool, run over logs of millions of entries, and needs none of them (they take a second
+# to import).
 
 app = typer.Typer(help=_("Handover: plan, run and prove transfers of people in custody."), no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
 # The demo log's origin (its key's name): .invalid marks it as nobody's real log.
 DEMO_ORIGIN = "demo.handover.invalid/nes-iraq-2026"
 
 
-def _database() -> Database:
-    return Database(Settings().database_url)
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """Refusals and missing things end the command with a clear message and exit code 1; nothing was written."""
-    try:
-        yield
-    except RefusedError as error:
-        errors.print(f"[red]{_('Refused')}[/red] ({error.refused.rule}): {error.refused.message}")
-        raise typer.Exit(1) from None
-    except (ConflictError, NotFoundError) as error:
-        errors.print(f"[red]{_('Refused')}[/red]: {error.message}")
-        raise typer.Exit(1) from None
-
-
 def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command()
 def init() -> None:
-    """Create or upgrade the database schema."""
+    """Create or upgrade the database schema; on a database without accounts, make the first admin."""
     db = _database()
     db.migrate()
     console.print(_("Database ready: {url}").format(url=_safe_url(db.url)))
+    _first_admin(db)
+
+
+def _first_admin(db: Database) -> None:
+    """On a database without accounts, make the first admin and print its one-time password, once."""
+    from handover.services import accounts
+    from handover.services.runtime import system_runtime
+
+    with db.unit_of_work() as uow:
+        if accounts.any_accounts(uow):
+            return
+        admin, password = accounts.create_first_admin(uow, system_runtime())
+        uow.commit()
+    console.print(
+        _("First admin account: {name}. One-time password, shown only now (change it at first sign-in):").format(
+            name=admin.name
+        )
+    )
+    typer.echo(password)
 
 
 @app.command()
@@ -69,6 +69,8 @@ def demo(
     people: Annotated[int | None, typer.Option(help=_("How many people (default: the scenario's 7,000)."))] = None,
 ) -> None:
     """Build the 2026 north-east Syria to Iraq scenario: the people, and the first week as history."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from handover.demo.build import DEMO_KEY, build_demo
 
     db = _database()
@@ -111,6 +113,10 @@ def _checkpoint_demo(db: Database) -> None:
 
     Also covers a demo database built before the log existed: the migration built its tree, this signs it.
     """
+    from handover.keys import configured_signer
+    from handover.services import log as log_service
+    from handover.settings import Settings
+
     signer = configured_signer(Settings(), demo=True) or _new_demo_key()
     with _refusals(), db.unit_of_work() as uow:
         signed = log_service.sign_checkpoint(uow, signer, datetime.now(UTC))
@@ -121,6 +127,9 @@ def _checkpoint_demo(db: Database) -> None:
 
 def _new_demo_key() -> Signer:
     """The demo's own log key, made once; random and kept on this machine like any signing key."""
+    from handover.keys import write_key
+    from handover.settings import DEMO_SIGNING_KEY
+
     signer = Signer.generate(DEMO_ORIGIN)
     write_key(signer, DEMO_SIGNING_KEY)
     return signer
@@ -135,13 +144,25 @@ def serve(
     import uvicorn
 
     from handover.app import create_app
+    from handover.keys import DEMO_OPERATOR_TOKEN, configured_signer, demo_operator_token
+    from handover.settings import Settings
 
     settings = Settings()
     db = _database()
-    signer = configured_signer(settings, demo=_is_demo(db))
+    demo = _is_demo(db)
+    signer = configured_signer(settings, demo=demo)
     if signer is None:
         errors.print(_("No signing key configured (HANDOVER_SIGNING_KEY): the log will not be checkpointed."))
-    uvicorn.run(create_app(db, signer=signer), host=host or settings.host, port=port or settings.port)
+    token = settings.operator_token
+    if not token and demo:
+        token = demo_operator_token()
+        console.print(
+            _("Demo operator token (sign in at /signin to act as the operator): {path}").format(
+                path=DEMO_OPERATOR_TOKEN
+            )
+        )
+    app = create_app(db, signer=signer, operator_token=token)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port)
 
 
 def _is_demo(db: Database) -> bool:
@@ -154,6 +175,10 @@ def _is_demo(db: Database) -> bool:
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False) -> None:
     """Where everyone is: held at each facility by estate against capacity, in transit, moved."""
+    from rich.table import Table
+
+    from handover.services import queries
+
     with _database().unit_of_work() as uow:
         report = queries.status(uow)
     if as_json:
@@ -202,6 +227,10 @@ def person(
     as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False,
 ) -> None:
     """One person's current custody and whole custody chain, in log order."""
+    from rich.table import Table
+
+    from handover.services import queries
+
     with _refusals(), _database().unit_of_work() as uow:
         view = queries.person(uow, person_id)
     if as_json:
@@ -238,6 +267,8 @@ def person(
 @app.command()
 def rebuild() -> None:
     """Recompute the custody projection from the events and report what differed."""
+    from handover.services import rebuild as rebuilding
+
     db = _database()
     with db.unit_of_work() as uow:
         report = rebuilding.rebuild(uow)
@@ -256,12 +287,18 @@ def rebuild() -> None:
 
 
 app.command()(verify)
+operations.install(app)
+planning.install(app)
+users.install(app)
 
 log_app = typer.Typer(help=_("The transparency log: keys, checkpoints, export."), no_args_is_help=True)
 app.add_typer(log_app, name="log")
 
 
 def _signer_or_exit(db: Database) -> Signer:
+    from handover.keys import configured_signer
+    from handover.settings import Settings
+
     signer = configured_signer(Settings(), demo=_is_demo(db))
     if signer is None:
         errors.print(_("No signing key: set HANDOVER_SIGNING_KEY to a key file (`handover log keygen` makes one)."))
@@ -275,6 +312,8 @@ def keygen(
     out: Annotated[Path, typer.Option(help=_("Where to write the private key (created with mode 0600)."))],
 ) -> None:
     """Make a new Ed25519 signing key for the log. The private key is written to a file, never printed."""
+    from handover.keys import write_key
+
     try:
         signer = Signer.generate(name)
         write_key(signer, out)
@@ -293,6 +332,8 @@ def vkey(
     key: Annotated[Path | None, typer.Option(help=_("A key file (default: the configured one)."))] = None,
 ) -> None:
     """Print the verifier key (public) that monitors use to check the log's checkpoints."""
+    from handover.keys import read_key
+
     signer = read_key(key) if key is not None else _signer_or_exit(_database())
     typer.echo(signer.verifier.vkey)
 
@@ -300,6 +341,8 @@ def vkey(
 @log_app.command()
 def checkpoint() -> None:
     """Sign a checkpoint over the committed log now (after proving it consistent with the last one)."""
+    from handover.services import log as log_service
+
     db = _database()
     signer = _signer_or_exit(db)
     with _refusals(), db.unit_of_work() as uow:
@@ -315,6 +358,11 @@ def export(directory: Annotated[Path, typer.Argument(help=_("Directory to write 
     With a signing key, the committed log is checkpointed first, so the counts written beside it stand on exactly
     the signed entries; without one, counts are written only if no event came after the latest checkpoint.
     """
+    from handover.keys import configured_signer
+    from handover.services import log as log_service
+    from handover.services import queries
+    from handover.settings import Settings
+
     db = _database()
     signer = configured_signer(Settings(), demo=_is_demo(db))
     if signer is not None:

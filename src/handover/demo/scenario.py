@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,8 @@ class Scenario:
     nationalities: tuple[Nationality, ...]
     name_pools: dict[str, NamePool]
     history: tuple[Group, ...]
+    planning: dict[str, Any] = field(default_factory=dict)
+    """Planning policy, as `services.planning.Parameters` reads it."""
 
 
 def _utc(text: str) -> datetime:
@@ -160,4 +162,5 @@ def load(path: Path = DEFAULT_SCENARIO) -> Scenario:
             for key, p in data["name_pools"].items()
         },
         history=tuple(sorted(history, key=lambda g: g.departs)),
+        planning=data.get("planning", {}),
     )

@@ -4,12 +4,13 @@ Every check either returns what the next one needs or raises `Discrepancy`: one 
 index (or the tile, the checkpoint, the person) and says what is wrong. The steps:
 
 1. `open_checkpoint`: the signed note opens with the verifier key; the checkpoint's origin is the key's name.
-2. `read_entries`: every entry bundle of the tree, each entry a canonical custody event, event ids unique.
+2. `read_entries`: every entry bundle of the tree, each entry a canonical custody event, event ids unique (and each
+   person's events folded as they are decoded, the verdict on them held back for step 5).
 3. `check_tiles`: every hash tile recomputed from the entries equals the published one, byte for byte, and the
    recomputed root equals the checkpoint's.
 4. `check_history`: the tree extends the checkpoint verified last time (recomputed from the entries, not proved by
    the server).
-5. `fold_chains`: each person's events, in log order, are accepted by the custody machine.
+5. `custody_chains`: each person's events, in log order, are accepted by the custody machine.
 6. `compare_counts`: the counts the chains give equal the server's current-state counts.
 7. `check_identities`: every registration's identity commitment matches the identity record and salt.
 """
@@ -17,9 +18,17 @@ index (or the tile, the checkpoint, the person) and says what is wrong. The step
 from __future__ import annotations
 
 import base64
+import gc
+import itertools
 import json
+import os
+import pickle
+import signal
+import traceback
+import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -70,6 +79,10 @@ class Discrepancy(Exception):
         self.index = index
         self.path = path
         self.person_id = person_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A worker process sends its verdict back pickled; the default would call __init__ with the message alone.
+        return (Discrepancy, (self.what, self.message), self.__dict__)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -136,70 +149,284 @@ def open_checkpoint(data: bytes, verifier: Verifier) -> tuple[Checkpoint, str]:
 
 # --- 2. the entries -----------------------------------------------------------------------------------------------
 
+PARALLEL_FROM = 50_000
+"""Logs of this many entries or more are decoded and folded by one process per CPU; for fewer, starting the
+processes costs more than it saves."""
+
 
 @dataclass
 class Entries:
-    """What the entry bundles hold: one event per log index, and their leaf hashes concatenated (32 bytes each)."""
+    """What the entry bundles hold: their leaf hashes concatenated (32 bytes each), and the custody chains their
+    events fold into, or the custody machine's refusal, held back for step 5.
 
-    events: list[CustodyEvent] = field(default_factory=list)
-    leaf_hashes: bytes = b""
+    Each event is folded where it was decoded, so a log is read once and can be read by several processes, each
+    owning some of the people: no process needs another's events.
+    """
 
-    @property
-    def size(self) -> int:
-        return len(self.events)
+    size: int
+    leaf_hashes: bytes
+    chains: Chains | Discrepancy
+    tile_roots: bytes = b""
+    """The root of each full level-0 tile (so the level-1 row), computed alongside the leaf hashes."""
 
 
-def read_entries(source: LogSource, size: int, on_bundle: Callable[[int, int], None] | None = None) -> Entries:
-    """Fetch every entry bundle of the tree of `size` entries and decode each entry as a canonical custody event."""
-    entries = Entries()
-    rows: list[bytes] = []
-    seen: dict[str, int] = {}
+def read_entries(
+    source: LogSource, size: int, on_bundle: Callable[[int, int], None] | None = None, *, workers: int | None = None
+) -> Entries:
+    """Fetch every entry bundle of the tree of `size` entries and decode each entry as a canonical custody event.
+
+    `workers` is how many processes decode and fold (default: one per CPU for a long log, else this one alone).
+    Whatever their number, the verdict is the one a single pass in log order gives: the lowest bad index.
+    """
     bundles = bundles_for_size(size)
+    blobs: list[bytes] = []
+    unpublished: Discrepancy | None = None
     for number, bundle in enumerate(bundles, 1):
-        data = _fetch(source.bundle, bundle, bundle.start)
         try:
-            raw = decode_bundle(data)
-        except ValueError as error:
-            raise Discrepancy(
-                "bad-bundle",
-                _("log index {index}: {path} is not an entry bundle: {error}").format(
-                    index=bundle.start, path=bundle.path, error=error
-                ),
-                index=bundle.start,
-                path=bundle.path,
-            ) from None
-        hashes = [leaf_hash(entry) for entry in raw]
-        if len(raw) != bundle.width:
-            raise _wrong_count(source, bundle, hashes)
-        for offset, entry in enumerate(raw):
-            index = bundle.start + offset
-            try:
-                event = leaf.decode(entry)
-            except ValueError as error:
-                raise Discrepancy(
-                    "entry-not-canonical",
-                    _("log index {index}: the entry is not a canonical custody event: {error}").format(
-                        index=index, error=error
-                    ),
-                    index=index,
-                    path=bundle.path,
-                ) from None
-            earlier = seen.setdefault(event.event_id, index)
-            if earlier != index:
-                raise Discrepancy(
-                    "duplicate-event",
-                    _("log index {index}: event {event} was already logged at index {earlier}.").format(
-                        index=index, event=event.event_id, earlier=earlier
-                    ),
-                    index=index,
-                    path=bundle.path,
-                )
-            entries.events.append(event)
-        rows.append(b"".join(hashes))
+            blobs.append(_fetch(source.bundle, bundle, bundle.start))
+        except Discrepancy as failure:
+            unpublished = failure  # the entries before the missing bundle come first
+            break
         if on_bundle is not None:
             on_bundle(number, len(bundles))
-    entries.leaf_hashes = b"".join(rows)
-    return entries
+    with _collector_paused():
+        shares = _read_shares(blobs, size, _default_workers(size) if workers is None else workers)
+        return _joined(source, size, blobs, shares, unpublished)
+
+
+def _joined(
+    source: LogSource, size: int, blobs: Sequence[bytes], shares: Sequence[_Share], unpublished: Discrepancy | None
+) -> Entries:
+    """The entries as the shares found them, or the verdict a single pass in log order would give."""
+    bundles = bundles_for_size(size)
+    failures = [share.failure for share in shares if share.failure is not None]
+    failures += _duplicates_across(shares, bundles)
+    if failures:
+        raise min(failures, key=lambda failure: failure.index or 0)
+    # Every process stops at the first bundle that does not split into its entries; none checked an entry past it.
+    bad = [share.bad_bundle for share in shares if share.bad_bundle is not None]
+    if bad:
+        _split(source, bundles[min(bad)], blobs[min(bad)])  # refuses it, naming what is wrong, as one pass would
+        raise AssertionError("unreachable: a bundle the workers could not split")  # pragma: no cover
+    if unpublished is not None:
+        raise unpublished
+    refusals = [share.chains for share in shares if isinstance(share.chains, Discrepancy)]
+    if refusals:
+        chains: Chains | Discrepancy = min(refusals, key=lambda refusal: refusal.index or 0)
+    else:
+        chains = Chains.joined([share.chains for share in shares if isinstance(share.chains, Chains)])
+    hashes = b"".join(share.hashes for share in shares)
+    return Entries(size, hashes, chains, b"".join(share.roots for share in shares))
+
+
+def _split(source: LogSource, bundle: EntryBundle, data: bytes) -> list[bytes]:
+    try:
+        raw = decode_bundle(data)
+    except ValueError as error:
+        raise Discrepancy(
+            "bad-bundle",
+            _("log index {index}: {path} is not an entry bundle: {error}").format(
+                index=bundle.start, path=bundle.path, error=error
+            ),
+            index=bundle.start,
+            path=bundle.path,
+        ) from None
+    if len(raw) != bundle.width:
+        raise _wrong_count(source, bundle, [leaf_hash(entry) for entry in raw])
+    return raw
+
+
+@dataclass
+class _Share:
+    """What one process found in its share of the log: the people whose person keys hash to it, and a run of
+    bundles whose leaf hashes it computes. It stops at its first bad entry or bundle."""
+
+    failure: Discrepancy | None = None
+    bad_bundle: int | None = None
+    """Position of the first bundle that does not split into as many entries as the tree has there."""
+    hashes: bytes = b""
+    roots: bytes = b""
+    """The root of each full tile of its leaf hashes."""
+    event_ids: dict[str, int] = field(default_factory=dict)
+    """Log index of each of its events, to find an event logged for two people (in two shares)."""
+    chains: Chains | Discrepancy | None = None
+
+
+def _read_share(blobs: Sequence[bytes], size: int, share: int, shares: int) -> _Share:
+    result = _Share()
+    bundles = bundles_for_size(size)
+    hashed = range(share * len(blobs) // shares, (share + 1) * len(blobs) // shares)
+    rows: list[bytes] = []
+    roots: list[bytes] = []
+    by_person: dict[str, list[CustodyEvent]] = defaultdict(list)
+    event_ids = result.event_ids
+    try:
+        for number, data in enumerate(blobs):
+            bundle = bundles[number]
+            try:
+                raw = decode_bundle(data)
+            except ValueError:
+                raw = []
+            if len(raw) != bundle.width:
+                result.bad_bundle = number
+                break
+            if number in hashed:
+                rows.append(b"".join(map(leaf_hash, raw)))
+                if bundle.width == TILE_WIDTH:
+                    roots.append(_perfect_root(rows[-1]))
+            keys = leaf.person_keys(raw) if shares > 1 else None
+            for offset, entry in enumerate(raw):
+                if keys is not None and zlib.crc32(keys[offset]) % shares != share:
+                    continue  # another process's person
+                index = bundle.start + offset
+                event = _decode(entry, index, bundle, None if keys is None else keys[offset])
+                earlier = event_ids.setdefault(event.event_id, index)
+                if earlier != index:
+                    raise _duplicate(event.event_id, index, earlier, bundle)
+                by_person[event.person_id].append(event)
+    except Discrepancy as failure:
+        result.failure = failure
+        return result
+    result.hashes, result.roots = b"".join(rows), b"".join(roots)
+    result.chains = _fold_people(by_person, result.event_ids)
+    return result
+
+
+def _decode(entry: bytes, index: int, bundle: EntryBundle, key: bytes | None) -> CustodyEvent:
+    """The entry's event; `key` is its person key when the log is shared out by it."""
+    try:
+        event = leaf.decode(entry)
+        # Proved for canonical leaves (see `leaf.person_keys`); checked because the share-out relies on it.
+        if key is not None and key != leaf.person_key_of(event.person_id):
+            raise ValueError("its person id is not where the canonical form puts it")
+    except ValueError as error:
+        raise Discrepancy(
+            "entry-not-canonical",
+            _("log index {index}: the entry is not a canonical custody event: {error}").format(
+                index=index, error=error
+            ),
+            index=index,
+            path=bundle.path,
+        ) from None
+    return event
+
+
+def _duplicate(event_id: str, index: int, earlier: int, bundle: EntryBundle) -> Discrepancy:
+    return Discrepancy(
+        "duplicate-event",
+        _("log index {index}: event {event} was already logged at index {earlier}.").format(
+            index=index, event=event_id, earlier=earlier
+        ),
+        index=index,
+        path=bundle.path,
+    )
+
+
+def _duplicates_across(shares: Sequence[_Share], bundles: Sequence[EntryBundle]) -> list[Discrepancy]:
+    """The first event logged again in another share (each share has found its own repeats)."""
+    repeats = [
+        (max(a.event_ids[event_id], b.event_ids[event_id]), min(a.event_ids[event_id], b.event_ids[event_id]), event_id)
+        for a, b in itertools.combinations(shares, 2)
+        for event_id in a.event_ids.keys() & b.event_ids.keys()
+    ]
+    if not repeats:
+        return []
+    index, earlier, event_id = min(repeats)
+    return [_duplicate(event_id, index, earlier, bundles[index // TILE_WIDTH])]
+
+
+def _default_workers(size: int) -> int:
+    if size < PARALLEL_FROM:
+        return 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _read_shares(blobs: Sequence[bytes], size: int, shares: int) -> list[_Share]:
+    """Every share read, this process taking the first and a forked child each of the others.
+
+    Fork, because a child then has the fetched bundles without a copy being sent; where there is no fork, this
+    process reads the whole log alone.
+    """
+    if shares <= 1 or not hasattr(os, "fork"):
+        return [_read_share(blobs, size, 0, 1)]
+    children: list[_Child] = []
+    try:
+        try:
+            for share in range(1, shares):
+                children.append(_Child(blobs, size, share, shares))
+        except OSError:  # no process to be had (a limit on processes or memory): this one reads the whole log
+            return [_read_share(blobs, size, 0, 1)]
+        return [_read_share(blobs, size, 0, shares), *(child.result() for child in children)]
+    finally:
+        for child in children:
+            child.end()
+
+
+class _Child:
+    """A forked process reading one share; its result comes back pickled through a pipe."""
+
+    def __init__(self, blobs: Sequence[bytes], size: int, share: int, shares: int) -> None:
+        read_end, write_end = os.pipe()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            raise
+        if self.pid == 0:
+            # The child leaves by os._exit whatever happens: it must never return into the parent's code, nor run
+            # the parent's exit handlers or flush its streams (another thread may have held their locks at fork).
+            status = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it quietly; the parent reports
+                os.close(read_end)
+                result = _read_share(blobs, size, share, shares)
+                with open(write_end, "wb") as pipe:
+                    pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                status = 0
+            except BaseException:
+                os.write(2, traceback.format_exc().encode())
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self.pipe = open(read_end, "rb")  # noqa: SIM115 - closed by end(), whatever happens
+        self.status: int | None = None
+
+    def result(self) -> _Share:
+        data = self.pipe.read()
+        self.pipe.close()
+        self.status = os.waitpid(self.pid, 0)[1]
+        try:
+            result = pickle.loads(data) if self.status == 0 else None
+        except (pickle.UnpicklingError, EOFError):
+            result = None
+        if not isinstance(result, _Share):
+            raise RuntimeError(f"a process verifying part of the log ended without its result (status {self.status})")
+        return result
+
+    def end(self) -> None:
+        """Close the pipe and, unless it already ended, end the process (this one stopped early)."""
+        self.pipe.close()
+        if self.status is None:
+            os.kill(self.pid, signal.SIGKILL)
+            self.status = os.waitpid(self.pid, 0)[1]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the entries are read, until their events are freed again: events
+    hold no cycles, and a million of them allocated in a row would have it walk the heap over and over for
+    nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _wrong_count(source: LogSource, bundle: EntryBundle, hashes: Sequence[bytes]) -> Discrepancy:
@@ -250,10 +477,11 @@ def _fetch(read: Callable[[Any], bytes], what: Tile | EntryBundle, index: int | 
 # --- 3. the tiles -------------------------------------------------------------------------------------------------
 
 
-def recompute_tiles(leaf_hashes: bytes) -> dict[Tile, bytes]:
+def recompute_tiles(leaf_hashes: bytes, tile_roots: bytes | None = None) -> dict[Tile, bytes]:
     """Every hash tile of the tree whose leaf hashes are `leaf_hashes` (concatenated), computed from them alone.
 
     A level L+1 tile holds the roots of full level L tiles, so each row is the previous one hashed 8 levels up.
+    `tile_roots` is the level-1 row when already computed (most of the work: every leaf hash goes into it).
     """
     if len(leaf_hashes) % HASH_SIZE:
         raise ValueError("leaf hashes must be whole 32-byte hashes")
@@ -264,7 +492,11 @@ def recompute_tiles(leaf_hashes: bytes) -> dict[Tile, bytes]:
             chunk = row[start : start + _TILE_BYTES]
             tiles[Tile(level, index, len(chunk) // HASH_SIZE)] = chunk
         full = len(row) // _TILE_BYTES
-        row = b"".join(_perfect_root(row[i * _TILE_BYTES : (i + 1) * _TILE_BYTES]) for i in range(full))
+        if level == 0 and tile_roots is not None:
+            assert len(tile_roots) == full * HASH_SIZE, "one root per full tile"
+            row = tile_roots
+        else:
+            row = b"".join(_perfect_root(row[i * _TILE_BYTES : (i + 1) * _TILE_BYTES]) for i in range(full))
         level += 1
     return tiles
 
@@ -300,7 +532,7 @@ def check_tiles(
     """Recompute every hash tile from the entries, compare each published tile with it byte for byte, then the
     recomputed root with the checkpoint's. Returns the recomputed tiles."""
     size = checkpoint.size
-    recomputed = recompute_tiles(entries.leaf_hashes)
+    recomputed = recompute_tiles(entries.leaf_hashes, entries.tile_roots)
     expected = tiles_for_size(size)
     assert set(recomputed) == set(expected), "recomputed tiles do not match the tree size"
     published: dict[Tile, bytes] = {}
@@ -452,27 +684,94 @@ def check_history(previous: VerifiedCheckpoint | None, checkpoint: Checkpoint, t
 
 
 @dataclass
-class Chains:
-    """Each person's custody as the machine derives it from their events, and where and when they were registered."""
+class Tally:
+    """The counts step 6 compares, over some people's custody as their chains leave it. Tallies of different people
+    add up, so processes that each fold some of the people can count them too."""
 
-    states: dict[str, PersonState]
-    origins: dict[str, str | None]
-    registrations: dict[str, int]
-    """Log index of each person's registration."""
+    # Keyed by the enum members themselves (`.value` is a slow property, and this runs once per person).
+    by_status: Counter[Status] = field(default_factory=Counter)
+    held: Counter[tuple[str, Estate]] = field(default_factory=Counter)
+    """People held, by facility and estate."""
+    received: Counter[str] = field(default_factory=Counter)
+    """People held somewhere other than where they were registered, by facility."""
+    awaiting: Counter[str] = field(default_factory=Counter)
+    """People arrived, not yet admitted, by facility."""
+    moved: int = 0
+    at_origin: int = 0
+
+    def count(self, state: PersonState, origin: str | None) -> None:
+        status, place = state.status, state.facility_id
+        self.by_status[status] += 1
+        if place is None:
+            return
+        if status is _HELD:
+            self.held[place, state.estate] += 1
+            if place == origin:
+                self.at_origin += 1
+            else:
+                self.moved += 1
+                self.received[place] += 1
+        elif status is _ARRIVED:
+            self.awaiting[place] += 1
+
+    def add(self, other: Tally) -> None:
+        self.by_status.update(other.by_status)
+        self.held.update(other.held)
+        self.received.update(other.received)
+        self.awaiting.update(other.awaiting)
+        self.moved += other.moved
+        self.at_origin += other.at_origin
+
+
+@dataclass
+class Chains:
+    """What the custody machine derives from everyone's events: the counts, and where each person was registered."""
+
+    tally: Tally
+    registrations: dict[str, tuple[int, str | None]]
+    """Each person's first log index (their registration) and the identity commitment logged there."""
+
+    @property
+    def people(self) -> int:
+        return len(self.registrations)
+
+    @staticmethod
+    def joined(parts: Sequence[Chains]) -> Chains:
+        """The chains of everyone, from the chains of disjoint sets of people."""
+        joined = Chains(Tally(), {})
+        for part in parts:
+            joined.tally.add(part.tally)
+            joined.registrations.update(part.registrations)
+        return joined
 
 
 def fold_chains(events: Sequence[CustodyEvent]) -> Chains:
-    """Group events by person in log order and fold each chain; the refusal with the lowest log index is the verdict."""
-    by_person: dict[str, list[int]] = defaultdict(list)
+    """Group events (of unique ids, as step 2 leaves them) by person in log order and fold each chain; the refusal
+    with the lowest log index is the verdict."""
+    by_person: dict[str, list[CustodyEvent]] = defaultdict(list)
+    indexes: dict[str, int] = {}
     for index, event in enumerate(events):
-        by_person[event.person_id].append(index)
-    states: dict[str, PersonState] = {}
+        by_person[event.person_id].append(event)
+        indexes.setdefault(event.event_id, index)
+    chains = _fold_people(by_person, indexes)
+    if isinstance(chains, Discrepancy):
+        raise chains
+    return chains
+
+
+def _fold_people(by_person: Mapping[str, list[CustodyEvent]], indexes: Mapping[str, int]) -> Chains | Discrepancy:
+    """Fold each person's chain of events (in log order; `indexes` gives each event's log index by event id); the
+    refusal with the lowest log index, if any."""
+    chains = Chains(Tally(), {})
+    count, registrations = chains.tally.count, chains.registrations
     failures: list[Discrepancy] = []
-    for person_id, indexes in by_person.items():
-        chain = [events[i] for i in indexes]
+    for person_id, chain in by_person.items():
         result = _fold(chain)
-        if isinstance(result, PersonState):
-            states[person_id] = result
+        if type(result) is PersonState:
+            first = chain[0]
+            count(result, first.facility_id)
+            logged = first.detail("identity") if first.type is _REGISTERED else None
+            registrations[person_id] = (indexes[first.event_id], logged)
             continue
         # fold stops at the first event it refuses, so a longer prefix is refused too: bisect for that event.
         low, high = 1, len(chain)
@@ -482,12 +781,22 @@ def fold_chains(events: Sequence[CustodyEvent]) -> Chains:
                 low = middle + 1
             else:
                 high = middle
-        failures.append(_refusal(person_id, indexes[low - 1], events[indexes[low - 1]], result))
+        refused = chain[low - 1]
+        failures.append(_refusal(person_id, indexes[refused.event_id], refused, result))
     if failures:
-        raise min(failures, key=lambda failure: failure.index or 0)
-    origins = {pid: events[indexes[0]].facility_id for pid, indexes in by_person.items()}
-    registrations = {pid: indexes[0] for pid, indexes in by_person.items()}
-    return Chains(states, origins, registrations)
+        return min(failures, key=lambda failure: failure.index or 0)
+    return chains
+
+
+def custody_chains(entries: Entries) -> Chains:
+    """Step 5: the chains the entries' events fold into, or the custody machine's refusal with the lowest index."""
+    if isinstance(entries.chains, Discrepancy):
+        raise entries.chains
+    return entries.chains
+
+
+# Enum members as module constants: reading one off its class is slow in the loops over every person of the log.
+_HELD, _ARRIVED, _REGISTERED = Status.HELD, Status.ARRIVED, EventType.REGISTERED
 
 
 def _fold(chain: Sequence[CustodyEvent]) -> PersonState | Refused | ValueError:
@@ -514,29 +823,19 @@ def _refusal(person_id: str, index: int, event: CustodyEvent, result: Refused | 
 
 def derive_counts(chains: Chains) -> dict[str, Any]:
     """The server's current-state counts, as the custody chains give them (same names as its status)."""
-    by_status: Counter[str] = Counter()
+    tally = chains.tally
+    by_status = Counter({status.value: count for status, count in tally.by_status.items()})
+    received, awaiting = tally.received, tally.awaiting
     held: dict[str, Counter[str]] = defaultdict(Counter)
-    received: Counter[str] = Counter()
-    awaiting: Counter[str] = Counter()
-    moved = at_origin = 0
-    for person_id, state in chains.states.items():
-        by_status[state.status.value] += 1
-        if state.status is Status.HELD and state.facility_id is not None:
-            held[state.facility_id][state.estate.value] += 1
-            if state.facility_id == chains.origins[person_id]:
-                at_origin += 1
-            else:
-                moved += 1
-                received[state.facility_id] += 1
-        elif state.status is Status.ARRIVED and state.facility_id is not None:
-            awaiting[state.facility_id] += 1
+    for (place, estate), count in tally.held.items():
+        held[place][estate.value] = count
     places = sorted(held.keys() | received.keys() | awaiting.keys())
     return {
-        "registered": len(chains.states),
+        "registered": chains.people,
         "by_status": dict(sorted(by_status.items())),
-        "moved": moved,
+        "moved": tally.moved,
         "in_transit": by_status[Status.IN_TRANSIT.value] + by_status[Status.ARRIVED.value],
-        "held_at_origin": at_origin,
+        "held_at_origin": tally.at_origin,
         "facilities": {
             place: {
                 "held": {estate.value: held[place][estate.value] for estate in Estate},
@@ -692,16 +991,13 @@ def identity_from_record(fields: Mapping[str, Any]) -> Identity:
     )
 
 
-def check_identities(
-    records: Mapping[str, tuple[str, Mapping[str, Any]]], chains: Chains, events: Sequence[CustodyEvent]
-) -> int:
+def check_identities(records: Mapping[str, tuple[str, Mapping[str, Any]]], chains: Chains) -> int:
     """Every registration's identity commitment must equal commitment(record, salt); returns how many were checked.
 
     Registrations are checked in log order, so the verdict names the lowest bad index. Records for people the
     checkpointed tree does not hold yet (registered since) are not checked.
     """
-    for person_id, index in sorted(chains.registrations.items(), key=lambda item: item[1]):
-        logged = events[index].detail("identity") if events[index].type is EventType.REGISTERED else None
+    for person_id, (index, logged) in sorted(chains.registrations.items(), key=lambda item: item[1][0]):
         found = records.get(person_id)
         if found is None:
             raise Discrepancy(

@@ -12,6 +12,7 @@ Two kinds of trouble are told apart, because they mean different things:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -187,7 +188,10 @@ class DirectorySource:
         path = self.root / relative
         try:
             with path.open("rb") as handle:
-                return handle.read(limit + 1)
+                # No more than the file holds: read(limit + 1) would allocate the whole limit (megabytes for a
+                # bundle) every time, and a monitor reads thousands of files.
+                size = os.fstat(handle.fileno()).st_size
+                return handle.read(min(size, limit) + 1)
         except FileNotFoundError:
             raise NotPublished(relative) from None
         except OSError as error:

@@ -29,6 +29,7 @@ from handover.core.tlog.tree import (
     prove_consistency,
     prove_inclusion,
     stored_hash_count,
+    stored_hash_index,
     stored_hashes,
     tree_hash,
 )
@@ -78,9 +79,24 @@ def root(uow: UnitOfWork, size: int | None = None) -> bytes:
 
 
 def inclusion_proof(uow: UnitOfWork, index: int, size: int) -> list[bytes]:
-    if not 0 <= index < size <= uow.custody.size():
-        raise ValueError(f"no leaf {index} in a tree of size {size} (the log has {uow.custody.size()} leaves)")
-    return prove_inclusion(size, index, CachedReader(uow.log))
+    if not 0 <= index < size:
+        raise _no_leaf(uow, index, size)
+    reader = CachedReader(uow.log)
+    # The hash stored for leaf size-1 is there once the log has `size` leaves. Read in the proof's own query, it
+    # answers for the event counter: a proof costs one statement, and proofs are what a log serves most.
+    last = stored_hash_index(0, size - 1)
+    try:
+        proof = prove_inclusion(size, index, lambda indexes: reader([*indexes, last])[:-1])
+        reader([last])  # already read, unless the tree is one leaf and the proof empty
+    except LookupError:
+        if size <= uow.custody.size():
+            raise  # hashes missing from a log that has the leaves: not the caller's mistake
+        raise _no_leaf(uow, index, size) from None
+    return proof
+
+
+def _no_leaf(uow: UnitOfWork, index: int, size: int) -> ValueError:
+    return ValueError(f"no leaf {index} in a tree of size {size} (the log has {uow.custody.size()} leaves)")
 
 
 def consistency_proof(uow: UnitOfWork, old_size: int, new_size: int) -> list[bytes]:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from handover.store.types import UTCDateTime
@@ -171,4 +183,252 @@ class CheckpointRow(Base):
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-APPEND_ONLY_TABLES = ("custody_events", "log_hashes", "log_checkpoints")
+class LegRow(Base):
+    """One stretch of a movement. Planned legs change while the movement is draft; actual times are set once."""
+
+    __tablename__ = "legs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    movement_id: Mapped[str] = mapped_column(ForeignKey("movements.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    from_id: Mapped[str] = mapped_column(ForeignKey("facilities.id"))
+    to_id: Mapped[str] = mapped_column(ForeignKey("facilities.id"))
+    mode: Mapped[str] = mapped_column(String(32))
+    escort_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"))
+    vehicles: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {"call_sign", "seats"}
+    scheduled_departure: Mapped[datetime] = mapped_column(UTCDateTime)
+    scheduled_arrival: Mapped[datetime] = mapped_column(UTCDateTime)
+    lodging: Mapped[bool] = mapped_column(Boolean, default=False)
+    departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("movement_id", "number", name="uq_legs_movement_number"),)
+
+
+class BoardingRow(Base):
+    """A person counted aboard a leg by the escorting officer."""
+
+    __tablename__ = "boardings"
+
+    leg_id: Mapped[str] = mapped_column(ForeignKey("legs.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    boarded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(ID)
+
+
+class OfficerRow(Base):
+    """An officer who signs handovers, with the Ed25519 public key their signatures are checked against."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    authority_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"))
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)  # base64 of the 32 raw bytes
+
+
+class HandoverRow(Base):
+    """A handover document and its two signatures. Custody passes only when both verify (state `complete`)."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    movement_id: Mapped[str] = mapped_column(ForeignKey("movements.id"), index=True)
+    leg: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    place_id: Mapped[str] = mapped_column(ForeignKey("facilities.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_authority_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"))
+    to_authority_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"))
+    document: Mapped[str] = mapped_column(Text)  # the canonical JSON both officers sign
+    digest: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dispatching_officer_id: Mapped[str | None] = mapped_column(ForeignKey("officers.id"), nullable=True)
+    dispatching_signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    receiving_officer_id: Mapped[str | None] = mapped_column(ForeignKey("officers.id"), nullable=True)
+    receiving_signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IncidentRow(Base):
+    """Something that happened on an operation: an escape, a death, use of force, a vehicle breakdown, ..."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    movement_id: Mapped[str | None] = mapped_column(ForeignKey("movements.id"), nullable=True, index=True)
+    facility_id: Mapped[str | None] = mapped_column(ForeignKey("facilities.id"), nullable=True)
+    people: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of person ids
+    description: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(ID)
+
+
+class OverrideRow(Base):
+    """Who overrode which safeguards for a person's manifest event, and why (the event names the actor id only)."""
+
+    __tablename__ = "overrides"
+
+    event_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
+    movement_id: Mapped[str] = mapped_column(ForeignKey("movements.id"), index=True)
+    safeguards: Mapped[str] = mapped_column(Text)  # comma-separated safeguard codes
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[str] = mapped_column(ID)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- accounts, the access log, repatriation (issue 6) ------------------------------------------------------------
+
+
+class AccountRow(Base):
+    """A local account: an argon2id password hash, an optional TOTP second factor, one role and its scope."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)  # lower case: how people sign in
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    facility_id: Mapped[str | None] = mapped_column(ForeignKey("facilities.id"), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    authority_id: Mapped[str | None] = mapped_column(ForeignKey("authorities.id"), nullable=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_must_change: Mapped[bool] = mapped_column(Boolean)
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ApiTokenRow(Base):
+    """An API token for a device or a script: only the SHA-256 of the token is kept; revoked, never deleted."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    grants: Mapped[str] = mapped_column(Text)  # space-separated scope:resource:action
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SignInAttemptRow(Base):
+    """Sign-in attempts, for throttling per account name and per address (old ones may be pruned)."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))  # success, failure, refused (throttled)
+
+    __table_args__ = (
+        Index("ix_sign_in_attempts_name_at", "name", "at"),
+        Index("ix_sign_in_attempts_address_at", "address", "at"),
+    )
+
+
+class AccessLogRow(Base):
+    """Who read whose record, when and why. Append-only; `seq` is a log index, from the same counter as events."""
+
+    __tablename__ = "access_log"
+
+    seq: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
+    reader_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")  # the reason stated in words: here only, never in the log
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_access_log_person_seq", "person_id", "seq"),
+        Index("ix_access_log_reader_seq", "reader_id", "seq"),
+    )
+
+
+class RepatriationCaseRow(Base):
+    """One person's repatriation to one country; `state_since` is when it entered its current state."""
+
+    __tablename__ = "repatriation_cases"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    state_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    authority_id: Mapped[str | None] = mapped_column(ForeignKey("authorities.id"), nullable=True)
+    movement_id: Mapped[str | None] = mapped_column(ForeignKey("movements.id"), nullable=True)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("person_id", "country", name="uq_repatriation_cases_person_country"),)
+
+
+class RepatriationCaseEventRow(Base):
+    """Each step of a case: what was done, from which state to which, by whom, why. Append-only."""
+
+    __tablename__ = "repatriation_case_events"
+
+    seq: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=True)  # the order steps were taken
+    id: Mapped[str] = mapped_column(ID, unique=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("repatriation_cases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[str] = mapped_column(ID)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class RepatriationRequestRow(Base):
+    """A request to a country to take back a group of its nationals (a note verbale, a meeting, a letter)."""
+
+    __tablename__ = "repatriation_requests"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    sent_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(ID)
+
+
+class RepatriationRequestCaseRow(Base):
+    __tablename__ = "repatriation_request_cases"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("repatriation_requests.id"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("repatriation_cases.id"), primary_key=True, index=True)
+
+
+class RepatriationDocumentRow(Base):
+    """A document attached to a case; the bytes live in the document store under their SHA-256, never a user's name."""
+
+    __tablename__ = "repatriation_documents"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("repatriation_cases.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_by: Mapped[str] = mapped_column(ID)
+
+
+APPEND_ONLY_TABLES = (
+    "custody_events",
+    "log_hashes",
+    "log_checkpoints",
+    "access_log",
+    "repatriation_case_events",
+)

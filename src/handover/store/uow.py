@@ -6,7 +6,10 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
+from handover.store.accounts import SqlAccessLog, SqlAccounts
 from handover.store.database import READ_ONLY, make_engine, migrate
+from handover.store.operations import SqlOperations
+from handover.store.repatriation import SqlRepatriation
 from handover.store.repositories import SqlCustody, SqlLog, SqlMeta, SqlMovements, SqlPersons, SqlReference
 
 
@@ -24,9 +27,13 @@ class SqlUnitOfWork:
         self.reference = SqlReference(self.connection)
         self.persons = SqlPersons(self.connection)
         self.movements = SqlMovements(self.connection)
-        self.custody = SqlCustody(self.connection)
+        self.custody = SqlCustody(self.connection, lock_rows=not read_only)
         self.meta = SqlMeta(self.connection)
         self.log = SqlLog(self.connection)
+        self.operations = SqlOperations(self.connection)
+        self.accounts = SqlAccounts(self.connection)
+        self.access_log = SqlAccessLog(self.connection)
+        self.repatriation = SqlRepatriation(self.connection)
 
     def commit(self) -> None:
         self.connection.commit()

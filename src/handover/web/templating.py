@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from babel import Locale, UnknownLocaleError
@@ -13,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
 from handover.i18n import DEFAULT_LANGUAGE, current_language, gettext_, ngettext
+from handover.web.auth import session
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -38,9 +41,42 @@ def text_direction(language: str) -> str:
     return "rtl" if babel_locale(language).character_order == "right-to-left" else "ltr"
 
 
+def utc(moment: datetime | None) -> str:
+    """A time for reading, in UTC: YYYY-MM-DD HH:MM (empty for none)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment is not None else ""
+
+
+def iso(moment: datetime | None) -> str:
+    """A time for machines (the datetime attribute of <time>), in UTC."""
+    return moment.astimezone(UTC).isoformat() if moment is not None else ""
+
+
+def input_time(moment: datetime | None) -> str:
+    """The value of a datetime-local input, in UTC (forms say that times are UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") if moment is not None else ""
+
+
+def here(request: Request) -> str:
+    """The page the user is on, to come back to after signing in: this URL for a GET, the page the form was on
+    (its Referer, when on this site) for a POST."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
+
+
 def _page_context(request: Request) -> dict[str, Any]:
     language = current_language()
-    return {"lang": language, "text_direction": text_direction(language)}
+    operator = session(request)
+    return {
+        "lang": language,
+        "text_direction": text_direction(language),
+        "operator": operator is not None,
+        "csrf_token": operator.csrf if operator is not None else "",
+        "here": here(request),
+    }
 
 
 def make_templates() -> Jinja2Templates:
@@ -55,6 +91,9 @@ def make_templates() -> Jinja2Templates:
     env.install_gettext_callables(gettext=gettext_, ngettext=ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = number
     env.filters["percent"] = percent
+    env.filters["utc"] = utc
+    env.filters["iso"] = iso
+    env.filters["input_time"] = input_time
     return Jinja2Templates(env=env, context_processors=[_page_context])
 
 

@@ -38,6 +38,10 @@ class Assess(Command):
 class Manifest(Command):
     movement_id: str
     origin_id: str
+    # Safeguards overridden for this person, why, and by whom (an actor id, never a name): kept on the event.
+    overrides: tuple[str, ...] = ()
+    override_reason: str | None = None
+    override_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +61,7 @@ class HandOver(Command):
     to_authority_id: str
     place_id: str | None = None
     handover_id: str | None = None
+    document: str | None = None  # SHA-256 (hex) of the signed handover document
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,6 +16,7 @@ from handover.core.custody.events import CustodyEvent, EventType, details
 from handover.core.custody.model import Estate, Facility
 from handover.core.custody.refusals import Refused, Rule
 from handover.core.custody.state import TERMINAL, PersonState, Status, describe
+from handover.core.frozen import fast_constructor
 from handover.i18n import _
 
 Decision = tuple[CustodyEvent, ...] | Refused
@@ -23,6 +24,9 @@ Decision = tuple[CustodyEvent, ...] | Refused
 # Where a person can be for each kind of event (after the terminal and escaped rules have been applied).
 _AT_A_PLACE_OR_MOVING = frozenset({Status.HELD, Status.IN_TRANSIT, Status.ARRIVED, Status.HOSPITALISED})
 _NOT_CORRECTABLE = frozenset({EventType.REGISTERED, EventType.CORRECTED})
+# The members every event is compared with, as plain names: on Python 3.11 reading a member off its enum class goes
+# through EnumType.__getattr__ (five times a plain attribute), and a monitor folds every event of the log.
+_REGISTERED, _CORRECTED, _ESCAPED = EventType.REGISTERED, EventType.CORRECTED, Status.ESCAPED
 
 
 def _rule_text(rule: Rule) -> str:
@@ -89,16 +93,16 @@ def refuse(state: PersonState | None, event: CustodyEvent, rule: Rule) -> Refuse
 def check(state: PersonState | None, event: CustodyEvent) -> Refused | None:
     """Whether `event` may happen to a person in `state`; None when it may."""
     kind = event.type
-    if kind is EventType.REGISTERED:
+    if kind is _REGISTERED:
         return refuse(state, event, Rule.ALREADY_REGISTERED) if state is not None else None
     if state is None:
         return refuse(state, event, Rule.NOT_REGISTERED)
-    if kind is EventType.CORRECTED:
+    if kind is _CORRECTED:
         return None  # judged against the whole chain in decide() and fold()
     status = state.status
     if status in TERMINAL:
         return refuse(state, event, Rule.TERMINAL)
-    if status is Status.ESCAPED and kind not in (EventType.RECAPTURED, EventType.DIED):
+    if status is _ESCAPED and kind not in (EventType.RECAPTURED, EventType.DIED):
         return refuse(state, event, Rule.ESCAPED)
     rule = _ordering_rule(state, event)
     return refuse(state, event, rule) if rule is not None else None
@@ -147,30 +151,36 @@ def _ordering_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
 
 def apply(state: PersonState | None, event: CustodyEvent) -> PersonState:
     """Fold one event that `check` accepted into the state."""
-    if event.type is EventType.REGISTERED:
-        return PersonState(
-            person_id=event.person_id,
-            status=Status.HELD,
-            estate=Estate(event.required("estate")),
-            custodian_id=event.authority_id,
-            facility_id=event.facility_id,
-            movement_id=None,
-            last_event_id=event.event_id,
-            event_count=1,
+    # Built with _state (fields in order: person, status, estate, custodian, facility, movement, last event, count)
+    # rather than PersonState(...) or dataclasses.replace: a monitor folds every event of the log through here.
+    if event.type is _REGISTERED:
+        estate = event.required("estate")
+        return _state(
+            event.person_id,
+            Status.HELD,
+            _ESTATES.get(estate) or Estate(estate),  # Estate() only to refuse an unknown estate as it always has
+            event.authority_id,
+            event.facility_id,
+            None,
+            event.event_id,
+            1,
         )
     assert state is not None, "apply() needs a registered person; check() first"
     changes = _changes(event)
-    # Built directly rather than with dataclasses.replace: a monitor folds every event of the log through here.
-    return PersonState(
-        person_id=state.person_id,
-        status=changes.get("status", state.status),
-        estate=state.estate,
-        custodian_id=changes.get("custodian_id", state.custodian_id),
-        facility_id=changes.get("facility_id", state.facility_id),
-        movement_id=changes.get("movement_id", state.movement_id),
-        last_event_id=event.event_id,
-        event_count=state.event_count + 1,
+    return _state(
+        state.person_id,
+        changes.get("status", state.status),
+        state.estate,
+        changes.get("custodian_id", state.custodian_id),
+        changes.get("facility_id", state.facility_id),
+        changes.get("movement_id", state.movement_id),
+        event.event_id,
+        state.event_count + 1,
     )
+
+
+_state = fast_constructor(PersonState)
+_ESTATES = {estate.value: estate for estate in Estate}
 
 
 def _changes(event: CustodyEvent) -> dict[str, Any]:
@@ -260,7 +270,16 @@ def _event_for(command: c.Command) -> CustodyEvent:
         case c.Assess():
             return event(EventType.ASSESSED, details=details(kind=command.kind, outcome=command.outcome))
         case c.Manifest():
-            return event(EventType.MANIFESTED, movement_id=command.movement_id, facility_id=command.origin_id)
+            return event(
+                EventType.MANIFESTED,
+                movement_id=command.movement_id,
+                facility_id=command.origin_id,
+                details=details(
+                    override=",".join(command.overrides) or None,
+                    override_reason=command.override_reason if command.overrides else None,
+                    override_by=command.override_by if command.overrides else None,
+                ),
+            )
         case c.Unmanifest():
             return event(
                 EventType.UNMANIFESTED,
@@ -274,7 +293,11 @@ def _event_for(command: c.Command) -> CustodyEvent:
                 EventType.HANDED_OVER,
                 authority_id=command.to_authority_id,
                 facility_id=command.place_id,
-                details=details(from_authority=command.from_authority_id, handover=command.handover_id),
+                details=details(
+                    from_authority=command.from_authority_id,
+                    handover=command.handover_id,
+                    document=command.document,
+                ),
             )
         case c.Arrive():
             return event(EventType.ARRIVED, facility_id=command.facility.id, movement_id=command.movement_id)
@@ -361,7 +384,7 @@ def fold(events: Iterable[CustodyEvent]) -> PersonState | Refused:
     state: PersonState | None = None
     seen: list[CustodyEvent] = []
     for event in events:
-        if event.type is EventType.CORRECTED:
+        if event.type is _CORRECTED:
             restored = restore_without(state, seen, event.corrects or "", event)
             if isinstance(restored, Refused):
                 return restored

@@ -1,0 +1,1 @@
+"""Repatriation of people to their countries of origin: cases as a state machine, and their documents."""
