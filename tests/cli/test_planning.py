@@ -203,3 +203,20 @@ def test_importing_the_planning_commands_stays_light() -> None:
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
+
+
+def test_a_plan_from_a_scenario_file_needs_no_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from handover.cli.main import app
+    from handover.demo.scenario import DEFAULT_SCENARIO
+
+    # A scenario with few people, so the test stays quick: the same file with a smaller population.
+    small = tmp_path / "small.toml"
+    small.write_text(DEFAULT_SCENARIO.read_text(encoding="utf-8").replace("people = 7000", "people = 1500", 1))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", f"sqlite:///{tmp_path / 'untouched.sqlite3'}")
+    result = CliRunner().invoke(app, ["plan", "--scenario", str(small), "--json", "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["checked"] is True and body["people"] > 0 and body["drafts"]
+    assert not (tmp_path / "untouched.sqlite3").exists()
+    refused = CliRunner().invoke(app, ["plan", "--scenario", str(small), "--adopt", "0"])
+    assert refused.exit_code == 2

@@ -14,6 +14,7 @@ import json
 from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -25,6 +26,7 @@ from handover.i18n import _
 if TYPE_CHECKING:
     from handover.api.planning import Computed
     from handover.core.planning.forecast import Forecast
+    from handover.store.uow import Database
 
 plan_app = typer.Typer(
     help=_("The planner: a checked day-by-day schedule to move everyone still waiting, and its forecast."),
@@ -88,6 +90,15 @@ def plan(
         int | None,
         typer.Option("--adopt", min=0, help=_("Adopt this day of the plan: its drafts become draft movements.")),
     ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            exists=True,
+            dir_okay=False,
+            help=_("Plan from a scenario file (its people, first week and parameters) instead of the database."),
+        ),
+    ] = None,
 ) -> None:
     """Plan the moves of everyone still waiting: a summary, a table per day, and the forecast beside it."""
     if ctx.invoked_subcommand is not None:
@@ -96,7 +107,11 @@ def plan(
     from handover.services import planning
 
     chosen = _day(start, "--start")
-    db = database()
+    if scenario is not None and adopt is not None:
+        errors.print(_("--adopt changes the database; it cannot be used with --scenario."))
+        raise typer.Exit(2)
+    scratch = TemporaryDirectory() if scenario is not None else None
+    db = database() if scenario is None or scratch is None else _scenario_database(scenario, Path(scratch.name))
     try:
         with refusals(), db.unit_of_work(read_only=True) as uow:
             day0 = chosen if chosen is not None else planning.default_start(uow, _today())
@@ -108,6 +123,8 @@ def plan(
         codes = _adopt(db, computed, adopt, horizon, time_limit) if adopt is not None else None
     finally:
         db.dispose()
+        if scratch is not None:
+            scratch.cleanup()
     if csv_file is not None:
         csv_file.write_text(as_csv(computed.result, modes), encoding="utf-8")
     if as_json:
@@ -381,3 +398,16 @@ def forecast(
             f"{b.finished_share:.0%}",
         )
     console.print(table)
+
+
+def _scenario_database(path: Path, directory: Path) -> Database:
+    """A scratch database with the scenario built in it (its synthetic people, history and parameters)."""
+    from handover.demo.build import build_demo
+    from handover.demo.scenario import load
+    from handover.store.uow import Database
+
+    db = Database(f"sqlite:///{directory / 'scenario.sqlite3'}")
+    db.migrate()
+    with console.status(_("Building the scenario…")):
+        build_demo(db.unit_of_work, scenario=load(path))
+    return db
