@@ -14,7 +14,7 @@ from handover.core.policy.permissions import Actor, Permission
 from handover.core.policy.safeguards import FIT_TO_TRAVEL, LEGAL_REVIEW
 from handover.i18n import _
 from handover.services.access import OPERATOR, require
-from handover.services.custody import record, refuse_duplicates
+from handover.services.custody import record_each, refuse_duplicates
 from handover.services.ports import StoredEvent, UnitOfWork
 from handover.services.runtime import Runtime
 
@@ -43,13 +43,4 @@ def assess(
             )
         )
     refuse_duplicates(person_ids, _("assessment"))
-    now = rt.clock()
-    return record(
-        uow,
-        [
-            c.Assess(
-                person_id=p, event_id=rt.new_id(), occurred_at=occurred_at, recorded_at=now, kind=kind, outcome=outcome
-            )
-            for p in person_ids
-        ],
-    )
+    return record_each(uow, rt, person_ids, occurred_at, c.Assess, kind=kind, outcome=outcome)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from handover.core.custody import CustodyEvent, PersonState, Refused, RefusedError, apply, decide, leaf
 from handover.core.custody import commands as c
@@ -24,6 +25,25 @@ def record(uow: UnitOfWork, commands: Sequence[c.Command]) -> list[StoredEvent]:
     if seqs:
         log.append_leaves(uow, seqs[0], [leaf.encode(e) for e in events])
     return [StoredEvent(seq=s, event=e) for s, e in zip(seqs, events, strict=True)]
+
+
+def record_each(
+    uow: UnitOfWork,
+    rt: Runtime,
+    people: Sequence[str],
+    occurred_at: datetime,
+    command: Callable[..., c.Command],
+    **fields: object,
+) -> list[StoredEvent]:
+    """One command of one kind per person, each with a fresh event id, all recorded at one time, all or none."""
+    now = rt.clock()
+    return record(
+        uow,
+        [
+            command(person_id=p, event_id=rt.new_id(), occurred_at=occurred_at, recorded_at=now, **fields)
+            for p in people
+        ],
+    )
 
 
 def decide_all(uow: UnitOfWork, commands: Sequence[c.Command]) -> tuple[list[CustodyEvent], dict[str, PersonState]]:

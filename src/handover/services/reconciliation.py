@@ -20,7 +20,7 @@ from handover.core.policy.permissions import Actor, Permission
 from handover.i18n import _, ngettext
 from handover.services import transfers
 from handover.services.access import OPERATOR, require
-from handover.services.custody import record, refuse_duplicates
+from handover.services.custody import record_each, refuse_duplicates
 from handover.services.errors import ConflictError
 from handover.services.handovers import OPEN
 from handover.services.incidents import ALERTING
@@ -337,14 +337,7 @@ def record_notifications(
             )
         )
     refuse_duplicates(person_ids, _("notification"))
-    now = rt.clock()
-    return record(
-        uow,
-        [
-            c.Notify(person_id=p, event_id=rt.new_id(), occurred_at=occurred_at, recorded_at=now, channel=channel)
-            for p in person_ids
-        ],
-    )
+    return record_each(uow, rt, person_ids, occurred_at, c.Notify, channel=channel)
 
 
 def notification_tasks(uow: UnitOfWork, now: datetime, hours: int) -> list[NotificationTask]:

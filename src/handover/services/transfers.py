@@ -5,7 +5,7 @@ Handovers are in `handovers`, incidents in `incidents`, reconciliation and the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
@@ -28,7 +28,7 @@ from handover.core.policy.safeguards import ALL, Breach, Candidate, Safeguard, T
 from handover.i18n import _
 from handover.services import reference
 from handover.services.access import OPERATOR, require
-from handover.services.custody import decide_all, record, refuse_duplicates
+from handover.services.custody import decide_all, record, record_each, refuse_duplicates
 from handover.services.errors import ConflictError, NotFoundError
 from handover.services.ports import Override, StoredEvent, UnitOfWork
 from handover.services.runtime import Runtime
@@ -366,7 +366,7 @@ def unmanifest(
     if not reason.strip():
         raise ValueError(_("Taking people off a manifest needs a reason."))
     refuse_duplicates(person_ids, _("manifest change"))
-    return _record_each(uow, rt, person_ids, occurred_at, c.Unmanifest, movement_id=m.id, reason=reason)
+    return record_each(uow, rt, person_ids, occurred_at, c.Unmanifest, movement_id=m.id, reason=reason)
 
 
 def _manifest_open(m: Movement) -> None:
@@ -550,7 +550,7 @@ def depart(
         uow.operations.set_leg_times(leg.id, occurred_at, None)
     if not first:
         return []
-    return _record_each(uow, rt, people, occurred_at, c.Depart, movement_id=m.id)
+    return record_each(uow, rt, people, occurred_at, c.Depart, movement_id=m.id)
 
 
 def arrive(
@@ -583,7 +583,7 @@ def arrive(
     in_transit = [s.person_id for s in uow.custody.on_movement(m.id) if s.status is Status.IN_TRANSIT]
     if not in_transit:
         return []  # everyone left the movement on the way (hospital, escape, death): reconciliation accounts for them
-    return _record_each(uow, rt, in_transit, occurred_at, c.Arrive, facility=destination, movement_id=m.id)
+    return record_each(uow, rt, in_transit, occurred_at, c.Arrive, facility=destination, movement_id=m.id)
 
 
 def admit(
@@ -620,7 +620,7 @@ def admit(
                     "to {facility} (the person is {state})."
                 ).format(person=person, code=m.code, facility=destination.id, state=described),
             )
-    return _record_each(
+    return record_each(
         uow, rt, person_ids, occurred_at, c.Admit, facility=destination, authority_id=destination.authority_id
     )
 
@@ -669,25 +669,6 @@ def return_to_origin(
 
 def _conflict(m: Movement, rule: str, template: str, **values: object) -> ConflictError:
     return ConflictError(m.code, rule, m.state.value, template.format(code=m.code, state=m.state.value, **values))
-
-
-def _record_each(
-    uow: UnitOfWork,
-    rt: Runtime,
-    people: Sequence[str],
-    occurred_at: datetime,
-    command: Callable[..., c.Command],
-    **fields: object,
-) -> list[StoredEvent]:
-    """One command of one kind per person, each with a fresh event id, all recorded at one time, all or none."""
-    now = rt.clock()
-    return record(
-        uow,
-        [
-            command(person_id=p, event_id=rt.new_id(), occurred_at=occurred_at, recorded_at=now, **fields)
-            for p in people
-        ],
-    )
 
 
 def _somebody(m: Movement, people: Sequence[str], what: str) -> Sequence[str]:

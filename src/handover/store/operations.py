@@ -15,6 +15,7 @@ from handover.core.custody.model import TransportMode
 from handover.core.custody.movements import Leg, Vehicle
 from handover.services.ports import Admission, HandoverRecord, Incident, Officer, Override, StoredEvent
 from handover.store import mapping
+from handover.store.repositories import in_chunks
 from handover.store.tables import (
     BoardingRow,
     CustodyEventRow,
@@ -32,8 +33,6 @@ handovers_t = HandoverRow.__table__
 incidents_t = IncidentRow.__table__
 overrides_t = OverrideRow.__table__
 events_t = CustodyEventRow.__table__
-
-_IN_CHUNK = 2000
 
 
 def _leg_row(leg: Leg) -> dict[str, Any]:
@@ -185,8 +184,7 @@ class SqlOperations:
     def assessments(self, person_ids: Iterable[str]) -> dict[str, dict[str, str]]:
         ids = sorted(set(person_ids))
         found: dict[str, dict[str, str]] = {p: {} for p in ids}
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start : start + _IN_CHUNK]
+        for chunk in in_chunks(ids):
             query = (
                 select(
                     events_t.c.event_id, events_t.c.person_id, events_t.c.type, events_t.c.corrects, events_t.c.details

@@ -44,7 +44,7 @@ _IN_CHUNK = 2000
 _EVENTS_COUNTER = "events"
 
 
-def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
+def in_chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -107,7 +107,7 @@ class SqlPersons:
 
     def existing(self, person_ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
-        for chunk in _chunks(list(person_ids)):
+        for chunk in in_chunks(list(person_ids)):
             found.update(self._c.execute(select(persons_t.c.id).where(persons_t.c.id.in_(chunk))).scalars())
         return found
 
@@ -152,7 +152,7 @@ class SqlCustody:
         SQLite has one writer anyway), so two officers acting on one person at once are decided one after the
         other, never both against the same state. Sorted ids lock in one order, so writers cannot deadlock."""
         found: dict[str, PersonState] = {}
-        for chunk in _chunks(sorted(set(person_ids))):
+        for chunk in in_chunks(sorted(set(person_ids))):
             query = select(current_t).where(current_t.c.person_id.in_(chunk)).order_by(current_t.c.person_id)
             rows = self._c.execute(query.with_for_update() if self._lock else query).mappings()
             for row in rows:

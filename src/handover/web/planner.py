@@ -122,12 +122,6 @@ def database_name(request: Request) -> str:
     return str(getattr(database, "url", id(database)))
 
 
-def default_start(uow: UnitOfWork, today: date) -> date:
-    """The day after the latest custody event (by when it happened); today on an empty log."""
-    latest = max((s.event.occurred_at for s in uow.custody.all_events()), default=None)
-    return latest.astimezone(UTC).date() + timedelta(days=1) if latest is not None else today
-
-
 def key_for(uow: UnitOfWork, database: str, start: date, values: planning.Parameters, log_size: int) -> PlanKey:
     reference = repr((uow.reference.routes(), uow.reference.facilities()))
     return PlanKey(
@@ -162,7 +156,7 @@ def parameters_and_key(request: Request, uow: UnitOfWork, start: date | None, to
     """The start date (the default when None), the parameters and the cache key, without planning."""
     database = database_name(request)
     size = uow.custody.size()
-    default = cache_of(request).start(database, size, lambda: default_start(uow, today))
+    default = cache_of(request).start(database, size, lambda: planning.default_start(uow, today))
     chosen = start or default
     values = planning.parameters(uow)
     return Current(chosen, default, values, key_for(uow, database, chosen, values, size), None, False)
