@@ -29,16 +29,15 @@ from handover.core.custody import commands as c
 from handover.core.custody.handover import public_key_of, sign
 from handover.core.custody.model import AuthorityKind, FacilityKind, TransportMode
 from handover.core.custody.movements import Route
+from handover.core.policy.access import Role
 from handover.core.policy.safeguards import FIT_TO_TRAVEL, LEGAL_REVIEW
-from handover.services import assessments, custody, transfers
+from handover.services import accounts, assessments, custody, transfers
 from handover.services.reference import add_reference_data
 from handover.services.registry import NewPerson, register_people
 from handover.services.runtime import system_runtime
 from handover.store.uow import Database
 
 GROUP = 250
-TOKEN = "bench-operator"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 T0 = datetime(2026, 1, 22, 5, 0, tzinfo=UTC)
 AUTHORITIES = [
     Authority("sy-moi", "Syrian Ministry of Interior", AuthorityKind.MINISTRY, "SY"),
@@ -84,9 +83,32 @@ def _prepare(db: Database) -> tuple[str, list[str]]:
     return movement.id, people
 
 
+# Whose device posts each officer's signature: the facility's own intake officers sign for the facility's side.
+DEVICES = {"sy-moi": "intake-origin", "us-centcom": "escort", "iq-moj": "intake-karkh"}
+
+
+def _devices(db: Database) -> dict[str, dict[str, str]]:
+    """API tokens of real accounts, as the officers' devices and the admin's script hold them (made before timing)."""
+    rt = system_runtime()
+    made = {}
+    with db.unit_of_work() as uow:
+        for name, role, scope in (
+            ("admin", Role.ADMIN, {}),
+            ("escort", Role.FIELD_OFFICER, {"authority_id": "us-centcom"}),
+            ("intake-origin", Role.INTAKE_OFFICER, {"facility_id": ORIGIN.id}),
+            ("intake-karkh", Role.INTAKE_OFFICER, {"facility_id": KARKH.id}),
+        ):
+            accounts.add_account(uow, rt, name, role, **scope)
+            _token, secret = accounts.create_token(uow, rt, name, "bench device")
+            made[name] = {"Authorization": f"Bearer {secret}"}
+        uow.commit()
+    return made
+
+
 def _api_round(db: Database) -> tuple[float, int]:
     movement, people = _prepare(db)
-    client = TestClient(create_app(db, operator_token=TOKEN, runtime=system_runtime(), checkpoint_interval=0))
+    client = TestClient(create_app(db, runtime=system_runtime(), checkpoint_interval=0))
+    tokens = _devices(db)
     officers: dict[str, str] = {}
     for authority in ("sy-moi", "us-centcom", "iq-moj"):
         body = {
@@ -94,14 +116,14 @@ def _api_round(db: Database) -> tuple[float, int]:
             "authority_id": authority,
             "public_key": public_key_of(_seed(authority)),
         }
-        officers[authority] = client.post("/api/v1/officers", json=body, headers=AUTH).json()["id"]
+        officers[authority] = client.post("/api/v1/officers", json=body, headers=tokens["admin"]).json()["id"]
     spent = 0.0
     requests = 0
 
-    def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def call(method: str, path: str, body: dict[str, Any] | None = None, device: str = "escort") -> Any:
         nonlocal spent, requests
         start = time.perf_counter()
-        response = client.request(method, path, json=body, headers=AUTH)
+        response = client.request(method, path, json=body, headers=tokens[device])
         spent += time.perf_counter() - start
         requests += 1
         if response.status_code >= 400:
@@ -124,6 +146,7 @@ def _api_round(db: Database) -> tuple[float, int]:
                 "POST",
                 f"/api/v1/handovers/{opened['id']}/signatures",
                 {"officer_id": officers[authority], "side": side, "signature": signature},
+                DEVICES[authority],
             )
 
     base = f"/api/v1/movements/{movement}"
@@ -135,7 +158,7 @@ def _api_round(db: Database) -> tuple[float, int]:
     call("POST", f"{base}/depart", {"occurred_at": when(100)})
     call("POST", f"{base}/arrive", {"occurred_at": when(220)})
     hand_over(KARKH.id, "us-centcom", "iq-moj", 230)
-    call("POST", f"{base}/admit", {"occurred_at": when(240)})
+    call("POST", f"{base}/admit", {"occurred_at": when(240)}, "intake-karkh")
     return spent, requests
 
 

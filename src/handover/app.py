@@ -6,23 +6,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handover.api import handovers, movements, operations, planning
+from handover.api import access_log, handovers, movements, operations, planning
 from handover.api.log import proofs_router as log_proofs_router
 from handover.api.log import tiles_router as log_tiles_router
-from handover.api.problems import install_problem_handlers
+from handover.api.problems import denied_problem, install_problem_handlers
+from handover.api.repatriation import router as repatriation_router
 from handover.api.routes import router as api_router
 from handover.api.writes import router as write_router
 from handover.background import CheckpointSigner
 from handover.core.tlog.note import Signer
+from handover.gate import Denied, enforce
 from handover.i18n import DEFAULT_LANGUAGE, DOMAIN, LOCALE_DIR, reset_language, use_language
 from handover.services.runtime import Runtime, system_runtime
 from handover.settings import get_settings
 from handover.store.uow import Database
+from handover.web.auth import denied_page
 from handover.web.routes import router as web_router
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
@@ -92,18 +96,24 @@ class LanguageMiddleware:
             reset_language(token)
 
 
+def _denied(request: Request, exc: Exception) -> Response:
+    """API paths answer a problem document; pages send the public to sign in and show others a refusal."""
+    assert isinstance(exc, Denied)
+    if request.url.path.startswith(("/api/", "/log/")):
+        return denied_problem(request, exc)
+    return denied_page(request, exc)
+
+
 def create_app(
     database: Database | None = None,
     *,
-    operator_token: str | None = None,
-    monitor_token: str | None = None,
     runtime: Runtime | None = None,
     signer: Signer | None = None,
     checkpoint_interval: float | None = None,
 ) -> FastAPI:
     """The application on `database`, or on the configured database URL (disposed at shutdown) when None.
 
-    `operator_token` opens the write routes (default: HANDOVER_OPERATOR_TOKEN; none or empty disables writes);
+    Every route says what it needs (`handover.gate`); the app refuses to start with one that does not.
     `runtime` is the clock and id source for writes (default: the system's; tests pass a seeded one).
     `signer` signs checkpoints every `checkpoint_interval` seconds while the log grows (defaults from settings).
     """
@@ -135,21 +145,23 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.database = db
-    app.state.operator_token = operator_token if operator_token is not None else settings.operator_token
-    app.state.monitor_token = monitor_token if monitor_token is not None else settings.monitor_token
     app.state.runtime = rt
     app.state.signer = signer
     app.state.notification_hours = settings.notification_hours
     install_problem_handlers(app)
+    app.add_exception_handler(Denied, _denied)
     app.include_router(api_router, prefix="/api/v1", tags=["v1"])
     app.include_router(write_router, prefix="/api/v1", tags=["v1 writes"])
     app.include_router(movements.router, prefix="/api/v1", tags=["v1 movements"])
     app.include_router(handovers.router, prefix="/api/v1", tags=["v1 handovers"])
     app.include_router(operations.router, prefix="/api/v1", tags=["v1 operations"])
     app.include_router(planning.router, prefix="/api/v1", tags=["v1 planning"])
+    app.include_router(access_log.router, prefix="/api/v1", tags=["v1 access log"])
+    app.include_router(repatriation_router, prefix="/api/v1", tags=["v1 repatriation"])
     app.include_router(log_proofs_router, prefix="/api/v1", tags=["v1 log"])
     app.include_router(log_tiles_router, prefix="/log", tags=["log (C2SP tlog-tiles)"])
     app.include_router(web_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(LanguageMiddleware, languages=available_languages())
+    enforce(app)
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from handover.core.tlog.note import Signer
@@ -29,21 +28,3 @@ def configured_signer(settings: Settings, demo: bool = False) -> Signer | None:
     if demo and DEMO_SIGNING_KEY.exists():
         return read_key(DEMO_SIGNING_KEY)
     return None
-
-
-DEMO_OPERATOR_TOKEN = DEMO_SIGNING_KEY.with_name("demo-operator.token")
-
-
-def demo_operator_token() -> str:
-    """The demo's operator token: made once (mode 0600) so someone trying the demo can sign in to write.
-
-    Only for a demo database with no HANDOVER_OPERATOR_TOKEN set; real deployments configure their own.
-    """
-    if DEMO_OPERATOR_TOKEN.exists():
-        return DEMO_OPERATOR_TOKEN.read_text(encoding="utf-8").strip()
-    DEMO_OPERATOR_TOKEN.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    descriptor = os.open(DEMO_OPERATOR_TOKEN, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(token + "\n")
-    return token

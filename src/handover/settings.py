@@ -20,11 +20,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     language: str = "en"
-    # The bearer token that opens the write routes until accounts exist. No default: without it writes are
-    # disabled. Kept out of repr so a logged settings object never shows it.
-    operator_token: str | None = Field(default=None, repr=False)
-    # The bearer token that opens the log's entry bundles (and other monitor-only reads) until accounts exist.
-    monitor_token: str | None = Field(default=None, repr=False)
     # The log's Ed25519 signing key, a C2SP signed-note private key file (`handover log keygen` writes one).
     signing_key: Path | None = None
     # How often the server signs a new checkpoint when the log has grown, in seconds (0: never by itself).

@@ -19,8 +19,6 @@ from handover.core.custody import Rule
 from handover.core.custody.handover import public_key_of, sign
 from tests.factories import T0
 
-TOKEN = "t0ken"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 JSON = {"content-type": "application/json"}
 
 

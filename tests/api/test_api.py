@@ -1,4 +1,6 @@
-"""The JSON API on both backends: every endpoint's answer, paging, and problem documents (RFC 9457)."""
+"""The JSON API on both backends: every endpoint's answer, paging, and problem documents (RFC 9457).
+
+The client acts as the operations team (tests/support/team.py); who may read what is in test_scope.py."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from tests.scenarios import (
     expected_log_size,
     transfer_scenario,
 )
+from tests.support.team import as_team
 
 
 @pytest.fixture
@@ -31,7 +34,7 @@ def scenario(world: Database) -> Scenario:
 
 @pytest.fixture
 def client(world: Database, scenario: Scenario) -> Iterator[TestClient]:
-    with TestClient(create_app(world)) as test_client:
+    with TestClient(as_team(create_app(world))) as test_client:
         yield test_client
 
 

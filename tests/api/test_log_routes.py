@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from handover.app import create_app
 from handover.core.custody import leaf
+from handover.core.policy.access import Role
 from handover.core.tlog.checkpoint import Checkpoint
 from handover.core.tlog.hashing import leaf_hash
 from handover.core.tlog.note import Signer, open_note
@@ -19,9 +20,16 @@ from handover.services.registry import NewPerson, register_people
 from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
 from tests.factories import T0, man
+from tests.support.accounts import bearer, cheap_hashing, make_user, token_for
 
 SIGNER = Signer.generate("test.handover.example/routes")
-MONITOR = {"Authorization": "Bearer monitor-secret"}
+
+
+def _token(db: Database, name: str, role: Role, seed: int) -> dict[str, str]:
+    """Authorization headers with an API token of a new account of `role`."""
+    rt = seeded_runtime(seed, SimulatedClock(T0))
+    with cheap_hashing():
+        return bearer(token_for(db, rt, make_user(db, rt, name, role)))
 
 
 def _grow(db: Database, seed: int, count: int) -> None:
@@ -43,7 +51,9 @@ def test_tiles_bundles_and_proofs(world: Database) -> None:
     _sign(world)
     _grow(world, 2, 100)
     _sign(world)  # size 300
-    client = TestClient(create_app(world, monitor_token="monitor-secret"))
+    client = TestClient(create_app(world))
+    monitor = _token(world, "monitor", Role.MONITOR, 91)
+    planner = _token(world, "planner", Role.PLANNER, 92)
 
     note = client.get("/log/checkpoint")
     assert note.status_code == 200 and note.headers["cache-control"] == "no-cache"
@@ -58,12 +68,14 @@ def test_tiles_bundles_and_proofs(world: Database) -> None:
     assert client.get("/log/tile/0/002").status_code == 404  # beyond the tree
     assert client.get("/log/tile/nonsense").status_code == 404
 
-    assert client.get("/log/tile/entries/000").status_code == 401
-    bundle = client.get("/log/tile/entries/000", headers=MONITOR)
+    # Entry bundles and identity records: a monitor's account only (log:read), never the public or a planner.
+    for path in ("/log/tile/entries/000", "/log/identities"):
+        assert client.get(path).status_code == 401
+        assert client.get(path, headers=planner).status_code == 403
+        assert client.get(path, headers=monitor).status_code == 200
+    bundle = client.get("/log/tile/entries/000", headers=monitor)
     entries = decode_bundle(bundle.content)
     assert len(entries) == 256 and all(leaf.decode(e) for e in entries)
-    closed = TestClient(create_app(world))  # no monitor token configured: entries are not served at all
-    assert closed.get("/log/tile/entries/000", headers=MONITOR).status_code == 403
 
     proof = client.get("/api/v1/log/inclusion", params={"index": 7, "size": 300}).json()
     hashes = [base64.b64decode(h) for h in proof["proof"]]

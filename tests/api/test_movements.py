@@ -22,6 +22,7 @@ from handover.core.custody import Capacity, Facility, Rule
 from handover.core.custody.handover import public_key_of
 from handover.core.custody.model import FacilityKind, TransportMode
 from handover.core.custody.movements import Route
+from handover.core.policy.access import Role
 from handover.core.policy.permissions import Actor, Permission
 from handover.core.policy.safeguards import Safeguard
 from handover.services import transfers
@@ -34,8 +35,6 @@ from handover.services.runtime import Runtime, SimulatedClock, seeded_runtime
 from handover.settings import get_settings
 from handover.store.uow import Database
 from tests.api.support import (
-    AUTH,
-    TOKEN,
     assert_problem,
     at,
     board,
@@ -64,6 +63,8 @@ from tests.api.support import (
 )
 from tests.factories import T0
 from tests.factories import man as identity
+from tests.support.accounts import bearer, cheap_hashing, make_user, token_for
+from tests.support.team import TEAM, TEAM_ID, as_team
 
 RABIA = Facility("rabia", "Rabia crossing", "IQ", FacilityKind.BORDER_CROSSING, 36.80, 42.10, "iq-moj", 2, Capacity())
 BY_ROAD = Route(
@@ -89,8 +90,8 @@ def roads(world: Database) -> Database:
 
 @pytest.fixture
 def client(roads: Database, clock: SimulatedClock) -> Iterator[TestClient]:
-    app = create_app(roads, operator_token=TOKEN, runtime=seeded_runtime(7, clock))
-    with TestClient(app, headers=AUTH) as test_client:
+    app = as_team(create_app(roads, runtime=seeded_runtime(7, clock)))
+    with TestClient(app) as test_client:
         yield test_client
 
 
@@ -273,7 +274,7 @@ def test_a_group_from_ghweran_to_karkh_by_road_with_a_signed_handover_at_the_bor
         ("escape", [escaped], created["id"]),
         ("hospitalisation", [hospitalised], created["id"]),
     ]
-    assert listed[0]["description"] == "missing at the dawn count" and listed[0]["recorded_by"] == "operator"
+    assert listed[0]["description"] == "missing at the dawn count" and listed[0]["recorded_by"] == TEAM_ID
     assert ok(client.get("/api/v1/movements/C-1/report"), 200) == closed
 
     detail = ok(client.get("/api/v1/movements/C-1"), 200)
@@ -495,12 +496,10 @@ def test_an_override_is_recorded_with_its_reason_and_who_made_it(client: TestCli
     reason = "a second helicopter joins at Kharab al-Jir"
     events = manifest(client, "M-1", people, overrides=["seats"], reason=reason)
     details = {e["person_id"]: e["details"] for e in events}
-    assert details[people[2]] == {"override": "seats", "override_reason": reason, "override_by": "operator"}
+    assert details[people[2]] == {"override": "seats", "override_reason": reason, "override_by": TEAM_ID}
     assert "override" not in details[people[0]]
     report = ok(client.get("/api/v1/movements/M-1/report"), 200)
-    assert report["overrides"] == [
-        {"person_id": people[2], "safeguards": ["seats"], "reason": reason, "by": "Operator"}
-    ]
+    assert report["overrides"] == [{"person_id": people[2], "safeguards": ["seats"], "reason": reason, "by": TEAM.name}]
     # The leg still seats two: the third person cannot board it.
     board(client, "M-1", people[:2])
     body = conflict(
@@ -533,14 +532,17 @@ def test_overriding_needs_the_permission(roads: Database, clock: SimulatedClock)
         with pytest.raises(ConflictError) as breach:
             transfers.manifest(uow, rt, "M-1", [person], T0, PLANNER)
         assert not isinstance(breach.value, ForbiddenError) and breach.value.rule == "fit-to-travel"
-    # Through the API the same refusal is a 403 problem document naming the rule and the actor.
-    app = create_app(roads, operator_token=TOKEN, runtime=rt)
-    app.state.actor = PLANNER
-    with TestClient(app, headers=AUTH) as c:
+    # Through the API the same refusal is a 403 problem document naming the rule and the actor: a planner's token
+    # narrowed to planning without the safeguards (no role lacks only that).
+    with cheap_hashing():
+        planner = make_user(roads, rt, "planner", Role.PLANNER)
+    grants = ["all:plan:write", "all:plan:read", "all:safeguards:read", "all:report:read"]
+    app = create_app(roads, runtime=rt)
+    with TestClient(app, headers=bearer(token_for(roads, rt, planner, grants))) as c:
         payload = {"person_ids": [person], "occurred_at": at(), "overrides": ["fit-to-travel"], "reason": "urgent"}
         body = conflict(c, "/api/v1/movements/M-1/manifest", payload, "permission-required", "forbidden", status=403)
-        assert body["subject"] == PLANNER.id
-        assert body["detail"] == "A planner lacks the permission override-safeguards."
+        assert body["subject"] == planner.account.id
+        assert body["detail"] == f"{planner.principal.name} lacks the permission override-safeguards."
         assert body["type"] == PROBLEM_BASE + "permission-required"
         assert_problem(c.put("/api/v1/policy/safeguards", json={"applying": []}), 403)
         assert ok(c.get("/api/v1/policy/safeguards"), 200)["applying"] != []
@@ -855,11 +857,11 @@ def test_notification_hours_come_from_the_environment(
     monkeypatch.setenv("HANDOVER_NOTIFICATION_HOURS", "2")
     get_settings.cache_clear()
     try:
-        app = create_app(roads, operator_token=TOKEN, runtime=seeded_runtime(7, clock))
+        app = as_team(create_app(roads, runtime=seeded_runtime(7, clock)))
     finally:
         get_settings.cache_clear()
     assert app.state.notification_hours == 2
-    with TestClient(app, headers=AUTH) as c:
+    with TestClient(app) as c:
         (person,) = men(c)
         clear(c, [person])
         movement(c)

@@ -15,14 +15,17 @@ from fastapi.testclient import TestClient
 
 from handover.api.problems import PROBLEM_BASE
 from handover.app import create_app
+from handover.core.policy.access import Role
 from handover.services import transfers
 from handover.services.registry import NewPerson, register_people
 from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
-from tests.api.support import AUTH, TOKEN, assert_problem, log_size, ok
+from tests.api.support import assert_problem, log_size, ok
 from tests.factories import T0, child, man, woman
 from tests.journeys import clear
 from tests.scenarios import transfer_scenario
+from tests.support.accounts import bearer, cheap_hashing, make_user, token_for
+from tests.support.team import as_team
 
 START = date(2026, 1, 22)
 CLEARED_ONLY = {"pending_clearance_day": None}
@@ -47,20 +50,25 @@ def populated(world: Database) -> dict[str, list[str]]:
 
 @pytest.fixture
 def client(world: Database) -> Iterator[TestClient]:
-    app = create_app(world, operator_token=TOKEN, runtime=seeded_runtime(8, SimulatedClock(T0 + timedelta(hours=4))))
-    # Plans name people on draft movements and cost solver time: only the operator asks for them.
-    with TestClient(app, headers=AUTH) as test_client:
+    app = as_team(create_app(world, runtime=seeded_runtime(8, SimulatedClock(T0 + timedelta(hours=4)))))
+    with TestClient(app) as test_client:
         yield test_client
 
 
-def test_plans_need_the_operator(world: Database) -> None:
-    with TestClient(create_app(world, operator_token=TOKEN)) as anonymous:
-        for path in ("/api/v1/plan", "/api/v1/plan.csv"):
+def test_plans_need_plan_read(world: Database) -> None:
+    # Plans name people on draft movements and cost solver time: planners and monitors only.
+    rt = seeded_runtime(81, SimulatedClock(T0))
+    with cheap_hashing():
+        officer = make_user(world, rt, "escort", Role.FIELD_OFFICER, authority_id="sy-moi")
+    with TestClient(create_app(world)) as anonymous:
+        for path in ("/api/v1/plan", "/api/v1/plan.csv", "/api/v1/forecast", "/api/v1/plan/parameters"):
             assert_problem(anonymous.get(path), 401)
+            body = assert_problem(anonymous.get(path, headers=bearer(token_for(world, rt, officer))), 403)
+            assert body["rule"] == "permission-required"
 
 
 def put_parameters(client: TestClient, values: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = ok(client.put("/api/v1/plan/parameters", json=values, headers=AUTH), 200)
+    found: dict[str, Any] = ok(client.put("/api/v1/plan/parameters", json=values), 200)
     return found
 
 
@@ -176,7 +184,7 @@ def test_parameters_round_trip_and_are_validated(client, world) -> None:  # type
         {"speed": 3},
     ]
     for body in bad:
-        problem = assert_problem(client.put("/api/v1/plan/parameters", json=body, headers=AUTH), 422)
+        problem = assert_problem(client.put("/api/v1/plan/parameters", json=body), 422)
         assert problem["errors"], body
     assert ok(client.get("/api/v1/plan/parameters"), 200) == values  # nothing was stored
     # The query is checked too.
@@ -186,15 +194,24 @@ def test_parameters_round_trip_and_are_validated(client, world) -> None:  # type
         assert_problem(client.get("/api/v1/plan", params={"start": far}), 422)
         assert_problem(client.get("/api/v1/plan.csv", params={"start": far}), 422)
         assert_problem(client.get("/api/v1/forecast", params={"as_of": far}), 422)
-        assert_problem(client.post("/api/v1/plan/adopt", json={"start": far, "day": 0}, headers=AUTH), 422)
+        assert_problem(client.post("/api/v1/plan/adopt", json={"start": far, "day": 0}), 422)
 
 
-def test_changing_parameters_and_adopting_need_the_operator_token(world: Database) -> None:
-    with TestClient(create_app(world, operator_token=TOKEN)) as client:
+def test_changing_parameters_and_adopting_need_plan_write(world: Database) -> None:
+    rt = seeded_runtime(82, SimulatedClock(T0))
+    with cheap_hashing():
+        monitor = make_user(world, rt, "monitor", Role.MONITOR)
+    with TestClient(create_app(world)) as client:
+        adoption = {"start": START.isoformat(), "day": 0}
         assert_problem(client.put("/api/v1/plan/parameters", json={}), 401)
-        assert_problem(client.post("/api/v1/plan/adopt", json={"start": START.isoformat(), "day": 0}), 401)
+        assert_problem(client.post("/api/v1/plan/adopt", json=adoption), 401)
         wrong = {"Authorization": "Bearer nope"}
         assert_problem(client.put("/api/v1/plan/parameters", json={}, headers=wrong), 401)
+        # A monitor reads the plan and its parameters and changes neither.
+        reads = bearer(token_for(world, rt, monitor))
+        ok(client.get("/api/v1/plan/parameters", headers=reads), 200)
+        assert_problem(client.put("/api/v1/plan/parameters", json={}, headers=reads), 403)
+        assert_problem(client.post("/api/v1/plan/adopt", json=adoption, headers=reads), 403)
 
 
 def test_adopting_a_day_creates_its_movements_with_their_manifests(client, world, populated) -> None:  # type: ignore[no-untyped-def]
@@ -202,11 +219,7 @@ def test_adopting_a_day_creates_its_movements_with_their_manifests(client, world
     body = plan(client)
     first = min(d["day"] for d in body["drafts"])
     expected = {p for d in body["drafts"] if d["day"] == first for p in d["people"]}
-    adopted = ok(
-        client.post(
-            "/api/v1/plan/adopt", json={"start": START.isoformat(), "day": first, "time_limit": 5}, headers=AUTH
-        )
-    )
+    adopted = ok(client.post("/api/v1/plan/adopt", json={"start": START.isoformat(), "day": first, "time_limit": 5}))
     assert adopted["day"] == first and adopted["date"] == (START + timedelta(days=first)).isoformat()
     assert len(adopted["codes"]) == sum(1 for d in body["drafts"] if d["day"] == first)
     with world.unit_of_work(read_only=True) as uow:
@@ -225,7 +238,7 @@ def test_a_day_without_drafts_is_refused(client, populated) -> None:  # type: ig
     put_parameters(client, CLEARED_ONLY | {"horizon_days": 10})
     before = log_size(client)
     problem = assert_problem(
-        client.post("/api/v1/plan/adopt", json={"start": START.isoformat(), "day": 9, "time_limit": 5}, headers=AUTH),
+        client.post("/api/v1/plan/adopt", json={"start": START.isoformat(), "day": 9, "time_limit": 5}),
         409,
     )
     assert problem["rule"] == "no-drafts-on-day" and problem["type"] == PROBLEM_BASE + "no-drafts-on-day"
@@ -240,7 +253,7 @@ def test_adopting_refuses_people_not_cleared_by_name(client, populated) -> None:
     day = next(d["day"] for d in body["drafts"] if pending & set(d["people"]))
     before = log_size(client)
     problem = assert_problem(
-        client.post("/api/v1/plan/adopt", json={"start": START.isoformat(), "day": day, "time_limit": 5}, headers=AUTH),
+        client.post("/api/v1/plan/adopt", json={"start": START.isoformat(), "day": day, "time_limit": 5}),
         409,
     )
     assert problem["rule"] == "fit-to-travel" and problem["subject"] in pending
@@ -260,7 +273,7 @@ def test_the_binding_constraint_is_named_when_not_everyone_can_move(client, popu
 
 def test_the_forecast_gives_a_band_and_says_what_it_rests_on(world) -> None:  # type: ignore[no-untyped-def]
     scenario = transfer_scenario(world)  # 12 men admitted at Karkh on the first day
-    app = create_app(world, operator_token=TOKEN, runtime=seeded_runtime(9, SimulatedClock(T0 + timedelta(days=3))))
+    app = as_team(create_app(world, runtime=seeded_runtime(9, SimulatedClock(T0 + timedelta(days=3)))))
     as_of = T0.date() + timedelta(days=3)
     with TestClient(app) as client:
         body = ok(client.get("/api/v1/forecast", params={"as_of": as_of.isoformat()}), 200)

@@ -1,4 +1,4 @@
-"""The API's write side on both backends: the operator token, people's events, and every custody rule's refusal.
+"""The API's write side on both backends: accounts' tokens, people's events, and every custody rule's refusal.
 
 The whole journey of a movement, the safeguards and the refusals of movements and handovers are in test_movements.py.
 
@@ -13,18 +13,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from handover import gate
+from handover.api.problems import PROBLEM_BASE
 from handover.app import create_app
 from handover.core.custody import EventType, Rule
+from handover.core.policy.access import Resource, Role
+from handover.services import accounts
 from handover.services.person_events import PersonEventType
-from handover.services.runtime import SimulatedClock, seeded_runtime
-from handover.settings import Settings, get_settings
+from handover.services.runtime import Runtime, SimulatedClock, seeded_runtime
+from handover.settings import get_settings
 from handover.store.uow import Database
 from tests.api.support import (
-    AUTH,
     JSON,
-    TOKEN,
     assert_problem,
     at,
     board_and_depart,
@@ -51,17 +54,20 @@ from tests.api.support import (
     woman,
 )
 from tests.factories import T0
+from tests.support.accounts import User, bearer, cheap_hashing, make_user, token_for
+from tests.support.team import as_team
 
 FROZEN = ("manifest-frozen", "in_progress")
 
 
 @pytest.fixture
 def client(world: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(world, operator_token=TOKEN), headers=AUTH) as test_client:
+    with TestClient(as_team(create_app(world))) as test_client:
         yield test_client
 
 
-# Access: writes need the operator token; reads stay open.
+# Access: every route needs an account with the permission it declares, except aggregates and checkpoints. The
+# route-role table of every role is tests/api/test_route_roles.py; here, what a token does and does not open.
 
 
 PLACEHOLDERS = {
@@ -69,101 +75,164 @@ PLACEHOLDERS = {
     "{movement}": "M-1",
     "{handover_id}": "h-1",
     "{officer_id}": "o-1",
+    "{event_id}": "e-1",
 }
-# Reads of operational records that carry free text about people (injury notes, incident descriptions, override
-# reasons) or officers' names need the operator token too; counts, custody and alerts name people by id only.
-PROTECTED_READS = {
-    "/api/v1/movements/M-1/report",
-    "/api/v1/officers",
-    "/api/v1/officers/o-1",
-    "/api/v1/handovers",
-    "/api/v1/handovers/h-1",
-    "/api/v1/handovers/h-1/document",
-    "/api/v1/incidents",
-}
+PUBLIC = frozenset({Resource.REPORT, Resource.CHECKPOINT})
 
 
-def operations(client: TestClient) -> list[tuple[str, str]]:
-    paths = client.get("/api/openapi.json").json()["paths"]
+def operations(app: FastAPI) -> list[tuple[str, str, bool]]:
+    """(method, path with placeholders filled, public) for every operation of the JSON API."""
     found = []
-    for path, ops in paths.items():
+    for route in gate.routes(app):
+        if not route.path.startswith("/api/v1/"):
+            continue
+        declared = gate.declared(route)
+        assert isinstance(declared, gate.Needs), route.path
+        path = route.path
         for placeholder, value in PLACEHOLDERS.items():
             path = path.replace(placeholder, value)
-        found += [(method, path) for method in ops]
+        found += [(method.lower(), path, declared.resource in PUBLIC) for method in route.methods]
     return found
 
 
-def test_every_write_route_is_listed_and_needs_the_operator(world: Database) -> None:
-    with TestClient(create_app(world, operator_token=TOKEN)) as anonymous:
-        found = operations(anonymous)
-        writes = [(method, path) for method, path in found if method in ("post", "put", "patch", "delete")]
-        assert len(writes) == 25
-        assert {method for method, _ in writes} == {"post", "put"}
-        reads = {path for method, path in found if method == "get"}
-        assert reads >= PROTECTED_READS
-        for method, path in [*writes, *(("get", p) for p in sorted(PROTECTED_READS))]:
+def test_every_route_but_aggregates_and_checkpoints_needs_an_account(world: Database) -> None:
+    app = create_app(world)
+    found = operations(app)
+    with TestClient(app) as anonymous:
+        writes = [(method, path) for method, path, _public in found if method in ("post", "put", "patch", "delete")]
+        assert len(writes) >= 25
+        assert not any(public for method, _path, public in found if method != "get")
+        for method, path, public in found:
             response = anonymous.request(method, path, json={} if method != "get" else None)
+            if public:
+                assert response.status_code not in (401, 403), (method, path)
+                continue
             body = assert_problem(response, 401)
-            assert response.headers["www-authenticate"] == "Bearer"
-            assert body["type"] == "about:blank" and body["title"] == "Unauthorized"
-        for path in ("/api/v1/status", "/api/v1/alerts", "/api/v1/roll", "/api/v1/notifications"):
-            assert anonymous.get(path).status_code == 200
-        spec = anonymous.get("/api/openapi.json").json()
-        assert spec["components"]["securitySchemes"]["OperatorToken"]["scheme"] == "bearer"
-
-
-@pytest.mark.parametrize(
-    "authorization",
-    ["Bearer wrong", f"Bearer {TOKEN}x", f"Basic {TOKEN}", f"bearer {TOKEN[:-1]}", "Bearer ", "Bearer tökén".encode()],
-)
-def test_a_wrong_token_is_a_401_that_does_not_echo_it(world: Database, authorization: str | bytes) -> None:
-    with TestClient(create_app(world, operator_token=TOKEN)) as anonymous:
-        response = anonymous.post("/api/v1/movements", json={}, headers={"Authorization": authorization})
-        assert_problem(response, 401)
-        assert response.headers["www-authenticate"].startswith("Bearer")
-        assert TOKEN not in response.text
+            assert response.headers["www-authenticate"] == "Bearer", (method, path)
+            assert (body["rule"], body["type"]) == ("sign-in-required", PROBLEM_BASE + "sign-in-required")
+        assert {path for method, path, public in found if public} >= {
+            "/api/v1/status",
+            "/api/v1/facilities",
+            "/api/v1/roll",
+            "/api/v1/log/checkpoint",
+        }
         assert log_size(anonymous) == 0
 
 
-def test_the_scheme_is_case_insensitive(world: Database) -> None:
-    with TestClient(create_app(world, operator_token=TOKEN), headers={"Authorization": f"bearer {TOKEN}"}) as c:
-        ok(c.post("/api/v1/movements", json={"code": "M-1", "route_id": "ghweran-karkh", "scheduled_at": at()}))
+@pytest.fixture
+def rt() -> Runtime:
+    return seeded_runtime(31, SimulatedClock(T0))
 
 
-@pytest.mark.parametrize("configured", [None, ""])
-def test_without_a_configured_token_writes_are_disabled(
-    world: Database, monkeypatch: pytest.MonkeyPatch, configured: str | None
-) -> None:
-    monkeypatch.delenv("HANDOVER_OPERATOR_TOKEN", raising=False)
-    get_settings.cache_clear()
-    try:
-        with TestClient(create_app(world, operator_token=configured), headers=AUTH) as c:
-            body = assert_problem(c.post("/api/v1/persons", json={}), 403)
-            assert body["detail"] == "writes are disabled: no operator token is configured"
-            assert (body["title"], body["type"]) == ("Forbidden", "about:blank")
-            # Even an empty bearer value does not match an empty token.
-            assert_problem(c.post("/api/v1/persons", json={}, headers={"Authorization": "Bearer "}), 403)
-            assert c.get("/api/v1/status").status_code == 200
-    finally:
-        get_settings.cache_clear()
+@pytest.fixture
+def planner(world: Database, rt: Runtime) -> Iterator[User]:
+    with cheap_hashing():
+        yield make_user(world, rt, "planner", Role.PLANNER)
 
 
-def test_the_token_comes_from_the_environment(world: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+NEW_MOVEMENT = {"code": "M-1", "route_id": "ghweran-karkh", "scheduled_at": at()}
+
+
+def _invalid(db: Database, rt: Runtime, planner: User, how: str) -> str:
+    """A token of the planner that no longer opens anything: revoked, or expired."""
+    with db.unit_of_work() as uow:
+        if how == "revoked":
+            token, secret = accounts.create_token(uow, rt, planner.name, "laptop")
+            accounts.revoke_token(uow, rt, token.id)
+        else:
+            _token, secret = accounts.create_token(uow, rt, planner.name, "laptop", expires_at=T0 + timedelta(hours=1))
+        uow.commit()
+    return secret
+
+
+@pytest.mark.parametrize("how", ["wrong", "prefixed", "basic", "empty", "non-ascii", "revoked", "expired"])
+def test_a_bad_token_is_a_401_that_does_not_echo_it(world: Database, rt: Runtime, planner: User, how: str) -> None:
+    valid = token_for(world, rt, planner)
+    authorization = {
+        "wrong": "Bearer wrong",
+        "prefixed": f"Bearer {valid}x",
+        "basic": f"Basic {valid}",
+        "empty": "Bearer ",
+        "non-ascii": "Bearer tökén".encode(),
+        "revoked": f"Bearer {_invalid(world, rt, planner, 'revoked')}",
+        "expired": f"Bearer {_invalid(world, rt, planner, 'expired')}",
+    }[how]
+    clock = SimulatedClock(T0 + timedelta(hours=2))  # the expired token's hour is over
+    with TestClient(create_app(world, runtime=seeded_runtime(32, clock))) as anonymous:
+        for method, path in (("post", "/api/v1/movements"), ("get", "/api/v1/movements"), ("get", "/api/v1/status")):
+            response = anonymous.request(
+                method, path, json=NEW_MOVEMENT if method == "post" else None, headers={"Authorization": authorization}
+            )
+            # A token that does not open anything is refused even where none is needed: the client should know.
+            assert_problem(response, 401)
+            assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+            assert valid not in response.text
+            presented = authorization.split(" ", 1)[1] if isinstance(authorization, str) else "tökén"
+            assert not presented or presented not in response.text
+        assert log_size(anonymous) == 0
+
+
+def test_a_valid_token_acts_as_its_account(world: Database, rt: Runtime, planner: User) -> None:
+    token = token_for(world, rt, planner)
+    with TestClient(create_app(world, runtime=rt)) as c:
+        # The scheme is case-insensitive (RFC 9110).
+        created = ok(c.post("/api/v1/movements", json=NEW_MOVEMENT, headers={"Authorization": f"bearer {token}"}))
+        assert token not in str(created)
+        assert [m["code"] for m in ok(c.get("/api/v1/movements", headers=bearer(token)), 200)] == ["M-1"]
+
+
+def test_a_role_without_the_permission_is_a_403(world: Database, rt: Runtime) -> None:
+    with cheap_hashing():
+        diplomat = make_user(world, rt, "diplomat-fr", Role.DIPLOMAT, country="FR")
+        monitor = make_user(world, rt, "monitor", Role.MONITOR)
+    with TestClient(create_app(world, runtime=rt)) as c:
+        for user, method, path in [
+            (diplomat, "post", "/api/v1/movements"),
+            (diplomat, "get", "/api/v1/movements"),
+            (diplomat, "get", "/api/v1/events"),
+            (monitor, "post", "/api/v1/movements"),  # a monitor reads everything and writes nothing
+            (monitor, "put", "/api/v1/policy/safeguards"),
+        ]:
+            token = token_for(world, rt, user)
+            payload = NEW_MOVEMENT if method == "post" else {"applying": []} if method == "put" else None
+            response = c.request(method, path, json=payload, headers=bearer(token))
+            body = assert_problem(response, 403)
+            assert (body["rule"], body["type"]) == ("permission-required", PROBLEM_BASE + "permission-required")
+            assert user.account.role in body["detail"]
+            assert "www-authenticate" not in response.headers
+            assert token not in response.text
+        assert ok(c.get("/api/v1/events", headers=bearer(token_for(world, rt, monitor))), 200)["events"] == []
+        assert log_size(c) == 0
+
+
+def test_a_narrowed_token_opens_only_its_grants(world: Database, rt: Runtime, planner: User) -> None:
+    token = token_for(world, rt, planner, ["all:plan:read", "all:movement:read"])
+    with TestClient(create_app(world, runtime=rt), headers=bearer(token)) as c:
+        ok(c.get("/api/v1/plan/parameters"), 200)
+        assert ok(c.get("/api/v1/movements"), 200) == []
+        for method, path, payload in [
+            ("post", "/api/v1/movements", NEW_MOVEMENT),
+            ("put", "/api/v1/plan/parameters", {}),
+            ("get", "/api/v1/persons/p-1", None),
+            ("get", "/api/v1/policy/safeguards", None),
+        ]:
+            body = assert_problem(c.request(method, path, json=payload), 403)
+            assert body["rule"] == "permission-required"
+    with world.unit_of_work(read_only=True) as uow:
+        assert uow.custody.size() == 0 and uow.movements.by_code("M-1") is None
+
+
+def test_the_old_shared_operator_token_opens_nothing(world: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HANDOVER_OPERATOR_TOKEN", "from-env")
     get_settings.cache_clear()
     try:
-        assert "from-env" not in repr(get_settings())
+        assert not hasattr(get_settings(), "operator_token")
         with TestClient(create_app(world)) as c:
-            payload = {"code": "M-1", "route_id": "ghweran-karkh", "scheduled_at": at()}
-            assert_problem(c.post("/api/v1/movements", json=payload, headers=AUTH), 401)
-            ok(c.post("/api/v1/movements", json=payload, headers={"Authorization": "Bearer from-env"}))
+            response = c.post("/api/v1/movements", json=NEW_MOVEMENT, headers={"Authorization": "Bearer from-env"})
+            assert_problem(response, 401)
+            assert "from-env" not in response.text
     finally:
         get_settings.cache_clear()
-
-
-def test_settings_do_not_show_the_token() -> None:
-    settings = Settings(operator_token="s3cret")
-    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings)
 
 
 # Admission of named people only; the whole journey is in test_movements.py.
@@ -210,8 +279,8 @@ def test_registration_with_a_named_custodian(client: TestClient) -> None:
 
 def test_writes_use_the_runtime_on_app_state(world: Database) -> None:
     clock = SimulatedClock(T0 + timedelta(days=1))
-    app = create_app(world, operator_token=TOKEN, runtime=seeded_runtime(5, clock))
-    with TestClient(app, headers=AUTH) as c:
+    app = as_team(create_app(world, runtime=seeded_runtime(5, clock)))
+    with TestClient(app) as c:
         (person,) = men(c)
         first = chain(c, person)[0]
     assert first["recorded_at"] == clock().isoformat()

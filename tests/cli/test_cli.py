@@ -32,7 +32,18 @@ def test_init_demo_status_person_rebuild(cli_db: str) -> None:
     run("init")
     built = run("demo", "--seed", "3", "--people", "900")
     assert "900 people registered" in built
-    assert "already built" in run("demo", "--seed", "3", "--people", "900")
+    # The people at work: an account per role, listed with its published password, and repatriation under way.
+    assert "Repatriation:" in built and "cases across" in built
+    for name in ("planner", "escort", "intake-karkh", "reviewer", "diplomat-kz", "diplomat-fr", "monitor"):
+        assert f"\n  {name} " in built
+    with Database(cli_db).unit_of_work() as uow:
+        cases = len(uow.repatriation.cases())
+        states = {c.state for c in uow.repatriation.cases()}
+    assert cases > 0 and {"accepted", "refused", "repatriated", "scheduled"} <= states
+    again = run("demo", "--seed", "3", "--people", "900")
+    assert "already built" in again and "Repatriation:" not in again and "diplomat-kz" in again
+    with Database(cli_db).unit_of_work() as uow:
+        assert len(uow.repatriation.cases()) == cases
 
     status = json.loads(run("status", "--json"))
     db = Database(cli_db)

@@ -24,6 +24,7 @@ from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
 from tests.factories import T0, add_world, child, man, woman
 from tests.journeys import clear
+from tests.support.team import as_team
 
 START = "2026-01-22"
 
@@ -98,8 +99,8 @@ def test_plan_json_is_the_apis_plan_for_the_same_start_and_parameters(cli_db: st
     from_cli = run_json("plan", "--start", START, "--time-limit", "5")
     db = Database(cli_db)
     try:
-        app = create_app(db, operator_token="t", runtime=seeded_runtime(1, SimulatedClock(T0)))
-        with TestClient(app, headers={"Authorization": "Bearer t"}) as client:
+        app = as_team(create_app(db, runtime=seeded_runtime(1, SimulatedClock(T0))))
+        with TestClient(app) as client:
             response = client.get("/api/v1/plan", params={"start": START, "time_limit": 5})
             assert response.status_code == 200, response.text
             from_api = response.json()

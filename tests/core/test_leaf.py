@@ -254,6 +254,19 @@ def test_decode_refuses_what_is_not_canonical(data: bytes) -> None:
         leaf.decode(data)
 
 
+@pytest.mark.parametrize("data", NOT_CANONICAL.values(), ids=NOT_CANONICAL.keys())
+def test_a_leaf_shaped_like_an_accepted_one_is_refused_the_same(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """decode checks fields one by one only for leaves of a shape it has not accepted yet: the verdict is the same."""
+    monkeypatch.setattr(leaf, "_SHAPES", set())
+    with pytest.raises(ValueError) as unknown_shape:
+        leaf.decode(data)
+    leaf.decode(CANONICAL)
+    assert len(leaf._SHAPES) == 1
+    with pytest.raises(ValueError) as known_shape:
+        leaf.decode(data)
+    assert str(known_shape.value) == str(unknown_shape.value)
+
+
 def test_decode_reads_back_the_canonical_leaf() -> None:
     event = leaf.decode(CANONICAL)
     assert event == reference_decode(CANONICAL)

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
+from handover.core.access import leaf as access_leaf
 from handover.core.custody import EventType, Status, leaf
 from handover.core.tlog.tiles import bundles_for_size, decode_bundle
 from handover.demo.build import build_demo
@@ -121,17 +122,24 @@ def test_the_projection_rebuilds_to_the_same_state(full_demo: Database) -> None:
 
 
 def test_no_personal_data_in_any_log_leaf(full_demo: Database) -> None:
-    """Every leaf of the demo log, as published in the entry bundles, names people by random id only."""
+    """Every leaf of the demo log, as published in the entry bundles, names people (and readers) by random id only:
+    custody events and access entries alike, each decoded by its kind."""
     with full_demo.unit_of_work() as uow:
         persons = uow.persons.all()
+        readers = uow.accounts.all()
         size = uow.custody.size()
         bundles = [log.entry_bundle(uow, bundle) for bundle in bundles_for_size(size)]
     leaves = [entry for data in bundles for entry in decode_bundle(data)]
     assert len(leaves) == size
-    kinds = Counter(leaf.decode(entry).type for entry in leaves)
+    events = [leaf.decode(entry) for entry in leaves if not access_leaf.is_access(entry)]
+    reads = [access_leaf.decode(entry) for entry in leaves if access_leaf.is_access(entry)]
+    assert len(events) + len(reads) == size
+    kinds = Counter(event.type for event in events)
     assert kinds[EventType.REGISTERED] == 7000
+    known = {p.id for p in persons}
+    assert all(read.person_id in known for read in reads)
     text = b"\n".join(leaves).decode()
-    secrets = set()
+    secrets = {account.display_name for account in readers}  # readers appear by random account id only
     for p in persons:
         secrets |= {p.identity.name_latin, p.identity.name_ar, *p.identity.aliases}
         # Each part of every spelling (given, father's and family names), in both scripts.

@@ -1,7 +1,8 @@
 """Fixtures for the monitor's tests: a log built through the services, the real server in-process, and the CLI.
 
 The server is the real application (`create_app`) behind FastAPI's TestClient; `AppTransport` lets the
-monitor's httpx2 client talk to it, so every byte the monitor checks came out of the server's own code.
+monitor's httpx2 client talk to it, so every byte the monitor checks came out of the server's own code. The monitor
+reads the log's entries and identity records as a monitor's account, with that account's API token (`TOKEN`).
 """
 
 from __future__ import annotations
@@ -23,20 +24,24 @@ from typer.testing import CliRunner
 from handover.app import create_app
 from handover.cli import verify as verify_command
 from handover.cli.main import app as cli
+from handover.core.policy.access import ROLE_GRANTS, Role
 from handover.core.tlog.note import Signer
 from handover.monitor import sources
-from handover.services import log
-from handover.services.ports import StoredCheckpoint
+from handover.services import accounts, log
+from handover.services.ports import ApiToken, StoredCheckpoint
 from handover.services.registry import NewPerson, register_people
 from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
 from tests.conftest import _postgres_database
 from tests.factories import T0, add_world, man
 from tests.scenarios import Scenario, transfer_scenario
+from tests.support.accounts import cheap_hashing
 
 SIGNER = Signer.generate("test.handover.example/monitor")
 VKEY = SIGNER.verifier.vkey
-TOKEN = "monitor-token-for-tests"
+TOKEN = "hvr_monitor-token-for-tests"
+"""The API token of the monitor's account (`add_monitor`) on every database a test serves."""
+MONITOR_ACCOUNT = "verifier"
 BASE_URL = "http://handover.test"
 EXTRA = 116  # the scenario's 164 events and these make 280: a full tile of 256 and a partial one of 24
 """People registered after the transfer scenario, so the log passes 256 entries: a full tile, then a partial one."""
@@ -111,9 +116,28 @@ def logged(world: Database) -> LogWorld:
     return build_log(world)
 
 
+def add_monitor(db: Database) -> None:
+    """A monitor's account on `db` with an API token whose secret is `TOKEN` (once per database).
+
+    Made as `accounts.create_token` makes tokens (the SHA-256 of the secret stored, the role's grants), with a known
+    secret instead of a random one, so that every `handover verify` of a test can pass it without being told."""
+    rt = seeded_runtime(4242, SimulatedClock(T0))
+    with db.unit_of_work() as uow:
+        if uow.accounts.by_name(MONITOR_ACCOUNT) is not None:
+            return
+        with cheap_hashing():
+            account, _password = accounts.add_account(uow, rt, MONITOR_ACCOUNT, Role.MONITOR)
+        grants = tuple(sorted(str(g) for g in ROLE_GRANTS[Role.MONITOR]))
+        uow.accounts.add_token(
+            ApiToken(rt.new_id(), account.id, "handover verify", accounts.token_hash(TOKEN), grants, rt.clock())
+        )
+        uow.commit()
+
+
 @pytest.fixture
 def server(logged: LogWorld) -> Iterator[AppTransport]:
-    with TestClient(create_app(logged.db, monitor_token=TOKEN, checkpoint_interval=0)) as client:
+    add_monitor(logged.db)
+    with TestClient(create_app(logged.db, checkpoint_interval=0)) as client:
         yield AppTransport(client)
 
 

@@ -18,7 +18,17 @@ from handover.core.tlog.memory import MemoryLog
 from handover.core.tlog.tiles import Tile, tile_hashes
 from handover.monitor.checks import b64
 from handover.store.uow import Database
-from tests.monitor.conftest import BASE_URL, TOKEN, AppTransport, LogWorld, Verify, build_log, export, verdict
+from tests.monitor.conftest import (
+    BASE_URL,
+    TOKEN,
+    AppTransport,
+    LogWorld,
+    Verify,
+    add_monitor,
+    build_log,
+    export,
+    verdict,
+)
 
 _exports = itertools.count()
 
@@ -228,7 +238,8 @@ def test_a_checkpoint_over_a_forked_tree(
     assert fork.size() == shared
     fork.grow(fork_size, seed=8)  # then different ones
     fork.sign()
-    with TestClient(create_app(fork_db, monitor_token=TOKEN, checkpoint_interval=0)) as client:
+    add_monitor(fork_db)
+    with TestClient(create_app(fork_db, checkpoint_interval=0)) as client:
         code, body = verify.json(BASE_URL, transport=AppTransport(client))
     assert code == 1, body
     failure = body["failure"]

@@ -13,9 +13,12 @@ import pytest
 import uvicorn
 
 from handover.app import create_app
+from handover.core.policy.access import Role
 from handover.core.tlog.note import Signer
 from handover.monitor.state import default_state_path
 from handover.services import monitor, queries
+from handover.services.runtime import SimulatedClock, seeded_runtime
+from tests.factories import T0
 from tests.monitor.conftest import (
     BASE_URL,
     EXTRA,
@@ -25,10 +28,12 @@ from tests.monitor.conftest import (
     AppTransport,
     LogWorld,
     Verify,
+    add_monitor,
     export,
     verdict,
 )
 from tests.scenarios import IN_TRANSIT, MOVED
+from tests.support.accounts import cheap_hashing, make_user, token_for
 
 
 def test_an_honest_log_verifies_over_http(
@@ -102,7 +107,8 @@ def test_over_a_real_socket(logged: LogWorld, verify: Verify) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(logged.db, monitor_token=TOKEN, checkpoint_interval=0)
+    add_monitor(logged.db)
+    app = create_app(logged.db, checkpoint_interval=0)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -201,9 +207,10 @@ def test_identities_verify_over_http_and_from_a_directory(
     assert body["identities_checked"] == people
 
 
-def test_identities_need_the_monitor_token(logged: LogWorld, server: AppTransport) -> None:
+def test_identities_need_a_monitor_account(logged: LogWorld, server: AppTransport) -> None:
     client = server.client
     assert client.get("/log/identities").status_code == 401
+    assert client.get("/log/identities", headers={"Authorization": "Bearer hvr_wrong"}).status_code == 401
     answer = client.get("/log/identities", headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 200
     assert answer.headers["cache-control"] == "no-store"
@@ -212,6 +219,20 @@ def test_identities_need_the_monitor_token(logged: LogWorld, server: AppTranspor
     first = json.loads(lines[0])
     assert set(first) == {"person_id", "salt", "identity"}
     assert [json.loads(line)["person_id"] for line in lines] == sorted(json.loads(line)["person_id"] for line in lines)
+
+
+def test_a_token_of_an_account_that_is_not_a_monitors_is_refused(
+    logged: LogWorld, server: AppTransport, verify: Verify
+) -> None:
+    rt = seeded_runtime(77, SimulatedClock(T0))
+    with cheap_hashing():
+        planner = make_user(logged.db, rt, "planner", Role.PLANNER)
+    token = token_for(logged.db, rt, planner)
+    assert server.client.get("/log/identities", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    result = verify(BASE_URL, transport=server, token=token)
+    assert result.exit_code == 2, result.output
+    assert "refused access (HTTP 403)" in result.output and "log:read" in result.output
+    assert token not in result.output
 
 
 def test_identities_from_a_directory_without_them_cannot_be_checked(
@@ -228,7 +249,7 @@ def test_identities_from_a_directory_without_them_cannot_be_checked(
     [
         ("http://127.0.0.1:9", {}, "http://127.0.0.1:9/log/checkpoint is out of reach"),
         ("/nonexistent/handover-export", {}, "neither an http(s) URL nor a directory"),
-        ("SERVER", {"token": None}, "needs the monitor token"),
+        ("SERVER", {"token": None}, "needs an API token of a monitor's account"),
         ("SERVER", {"token": "wrong"}, "refused access (HTTP 401)"),
         ("SERVER", {"vkey": "not a key"}, "--vkey is neither a verifier key nor a file holding one"),
         ("SERVER", {"vkey": SIGNER.skey}, "--vkey is a private signing key"),

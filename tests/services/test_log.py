@@ -69,6 +69,38 @@ def test_inclusion_proofs_stop_at_the_log_size(world: Database) -> None:
                 log.inclusion_proof(uow, index, size)
 
 
+def test_a_proof_is_one_statement_and_needs_no_snapshot(world: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _register(world, 1, 300)
+    with world.unit_of_work(read_only=True) as uow:
+        expected = [log.inclusion_proof(uow, index, 300) for index in (0, 7, 299)]
+    statements: list[str] = []
+    sa.event.listen(world.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with world.unit_of_work(read_only=True, one_snapshot=False) as uow:
+        assert [log.inclusion_proof(uow, index, 300) for index in (0, 7, 299)] == expected
+        assert len(statements) == 3  # one statement each, and no BEGIN
+        with pytest.raises(ValueError, match=r"no leaf 300 in a tree of size 301 \(the log has 300 leaves\)"):
+            log.inclusion_proof(uow, 300, 301)
+        # Each statement reads its own snapshot: the log may reach the proof's size only after its hashes were read.
+        # Then they are read once more, so the proof is served, not taken for hashes missing from the log.
+        read, failed = uow.log.read_hashes, [False]
+
+        def read_before_the_log_grew(indexes: list[int]) -> list[bytes]:
+            if not failed[0]:
+                failed[0] = True
+                raise LookupError("not yet")
+            return read(indexes)
+
+        monkeypatch.setattr(uow.log, "read_hashes", read_before_the_log_grew)
+        assert log.inclusion_proof(uow, 7, 300) == expected[1]
+
+        def read_from_a_damaged_log(indexes: list[int]) -> list[bytes]:
+            raise LookupError("gone")
+
+        monkeypatch.setattr(uow.log, "read_hashes", read_from_a_damaged_log)
+        with pytest.raises(LookupError, match="gone"):  # missing from a log that has the leaves: the log's fault
+            log.inclusion_proof(uow, 7, 300)
+
+
 def test_checkpoints_are_signed_consistent_and_only_when_the_tree_grew(world: Database) -> None:
     _register(world, 1, 10)
     first = _sign(world)

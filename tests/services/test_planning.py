@@ -128,3 +128,26 @@ def test_movements_already_planned_take_their_sorties_and_intake(world: Database
     # The adopted sortie used that day's only helicopter: the newly cleared men go on another day.
     assert [d for d in again.drafts if d.route_id == "ghweran-karkh" and d.day == day] == []
     assert {p for d in again.drafts for p in d.people} >= set(populated["men"][20:])
+
+
+def test_people_a_country_has_accepted_are_leaving_and_the_planner_plans_nothing_else_for_them(world: Database) -> None:
+    from handover.core.repatriation.cases import CaseAction
+    from handover.services import repatriation
+    from tests.support.accounts import cheap_hashing
+    from tests.support.repatriation import repatriation_world
+
+    with cheap_hashing():
+        kz = repatriation_world(world)
+    accepted, talking = kz.kazakhs[0], kz.kazakhs[1]
+    with world.unit_of_work() as uow:
+        clear(uow, kz.rt, kz.kazakhs, T0)
+        cases = [repatriation.open_case(uow, kz.rt, kz.planner.principal, p, "KZ") for p in (accepted, talking)]
+        repatriation.send_request(uow, kz.rt, kz.planner.principal, "KZ", [c.id for c in cases], START)
+        for case in cases:
+            repatriation.act(uow, kz.rt, kz.diplomat_kz.principal, case.id, CaseAction.OPEN_TALKS)
+        repatriation.act(uow, kz.rt, kz.diplomat_kz.principal, cases[0].id, CaseAction.ACCEPT)
+        uow.commit()
+    with world.unit_of_work(read_only=True) as uow:
+        planned = {m.person_id for m in planning.build_inputs(uow, START).members}
+    assert accepted not in planned  # leaving by repatriation
+    assert talking in planned and kz.kazakhs[2] in planned  # still in talks, or no case: planned as anyone else

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -140,3 +141,52 @@ def test_rebuilt_projection_equals_the_live_one(world: Database) -> None:
         assert rebuild.compare(uow).differences == []
         summary = queries.status(uow)
         assert (summary.moved, summary.in_transit, summary.held_at_origin) == (2, 1, 1)
+
+
+def _in_transaction(uow) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the unit of work's database connection is inside a transaction, as the driver sees it."""
+    driver = uow.connection.connection.dbapi_connection
+    if hasattr(driver, "in_transaction"):  # sqlite3
+        return bool(driver.in_transaction)
+    return str(driver.info.transaction_status.name) != "IDLE"  # psycopg
+
+
+def test_a_read_without_one_snapshot_runs_no_transaction(world: Database) -> None:
+    _register(world, 3)
+    with world.unit_of_work(read_only=True) as uow:
+        assert uow.custody.size() == 3
+        assert _in_transaction(uow)
+    with world.unit_of_work(read_only=True, one_snapshot=False) as uow:
+        assert uow.custody.size() == 3
+        assert not _in_transaction(uow)  # nothing began, so there is nothing to roll back
+    with pytest.raises(ValueError, match="only a read-only unit of work"):
+        world.unit_of_work(one_snapshot=False)
+
+
+def test_a_pooled_connection_idle_too_long_is_pinged_and_replaced_if_dead(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite connections are files, not sessions that a server can drop")
+    from handover.store import database
+
+    with db.unit_of_work(read_only=True) as uow:
+        first = uow.connection.connection.dbapi_connection
+    pings: list[Any] = []
+    real_ping = db.engine.dialect.do_ping
+
+    def ping(connection: Any) -> bool:
+        pings.append(connection)
+        if connection is first:  # as if the server had dropped it while it sat in the pool
+            raise db.engine.dialect.loaded_dbapi.OperationalError("server closed the connection")
+        return bool(real_ping(connection))
+
+    monkeypatch.setattr(db.engine.dialect, "do_ping", ping)
+    with db.unit_of_work(read_only=True) as uow:  # used moments ago: taken as alive, no ping
+        assert uow.connection.connection.dbapi_connection is first
+    assert pings == []
+    monkeypatch.setattr(database, "IDLE_BEFORE_PING", 0.0)
+    with db.unit_of_work(read_only=True) as uow:  # idle "too long": pinged, found dead, replaced unseen
+        assert uow.custody.size() == 0
+        assert uow.connection.connection.dbapi_connection is not first
+    assert pings == [first]

@@ -16,6 +16,7 @@ from handover.store.uow import Database
 from tests.factories import T0, man
 from tests.scenarios import Scenario, transfer_scenario
 from tests.support.browser import launch
+from tests.support.team import as_team
 from tests.web.live import serve, world_database
 
 pytestmark = pytest.mark.browser
@@ -36,7 +37,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = world_database(tmp_path_factory)
     scenario = transfer_scenario(db)
     try:
-        with serve(create_app(db)) as url:
+        with serve(as_team(create_app(db))) as url:  # the team: who may read the latest events
             yield Site(url, db, scenario)
     finally:
         db.dispose()

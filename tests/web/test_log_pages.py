@@ -28,6 +28,7 @@ from handover.store.uow import Database
 from tests.factories import T0, man
 from tests.journeys import hand_over, travel_to_destination
 from tests.scenarios import IN_TRANSIT_CODE, Scenario, transfer_scenario
+from tests.support.team import as_team
 from tests.web.test_pages import text_of
 
 SIGNER = Signer.generate("test.example/log")
@@ -41,7 +42,8 @@ def scenario(world: Database) -> Scenario:
 
 @pytest.fixture
 def client(world: Database, scenario: Scenario) -> Iterator[TestClient]:
-    with TestClient(create_app(world, signer=SIGNER, checkpoint_interval=0)) as test_client:
+    """The operations team, who may read every person's page."""
+    with TestClient(as_team(create_app(world, signer=SIGNER, checkpoint_interval=0))) as test_client:
         yield test_client
 
 
@@ -360,7 +362,7 @@ def test_unknown_person_is_a_friendly_html_404(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
     assert "<h1" in html and "Person not found" in html
-    assert text_of(html, "not-found-detail") == "No person no-such-person is registered."
+    assert text_of(html, "not-found-detail") == "No person no-such-person."
     assert 'href="/" data-testid="back-to-dashboard"' in html
 
 
@@ -373,7 +375,7 @@ def test_unknown_person_markup_is_escaped(client: TestClient) -> None:
 def test_person_page_right_to_left(world: Database, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(handover.app, "available_languages", lambda: frozenset({"en", "ar"}))
     sign(world)
-    with TestClient(create_app(world)) as client:
+    with TestClient(as_team(create_app(world))) as client:
         html = client.get(f"/persons/{scenario.moved[0]}", headers={"Accept-Language": "ar"}).text
     assert '<html lang="ar" dir="rtl">' in html
     assert 'class="hash" dir="ltr"' in html  # hashes read left to right inside a right-to-left page

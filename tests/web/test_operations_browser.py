@@ -1,6 +1,10 @@
 """Transfer operations in a real browser: a planner, field officers on phones and an intake officer take a group
 from Ghweran through Rabia to Karkh, with the handover at the border signed in the browser by both officers'
-own Ed25519 keys (WebCrypto); a wrong key is refused; a half-signed handover is an alert."""
+own Ed25519 keys (WebCrypto); a wrong key is refused; a half-signed handover is an alert.
+
+The operations are done as the operations team (a server whose every request acts as it); what a read-only role
+sees is shown on a second server on the same database, by a monitor who signs in through the form with a password
+and a TOTP code."""
 
 from __future__ import annotations
 
@@ -19,19 +23,22 @@ from handover.core.custody import Capacity, Facility
 from handover.core.custody.handover import public_key_of
 from handover.core.custody.model import FacilityKind, TransportMode
 from handover.core.custody.movements import Route
+from handover.core.policy.access import Role
 from handover.services import handovers
 from handover.services.reference import add_reference_data
-from handover.services.runtime import SimulatedClock, seeded_runtime
+from handover.services.runtime import SimulatedClock, seeded_runtime, system_runtime
 from handover.store.uow import Database
 from tests.factories import T0
 from tests.journeys import clear
 from tests.scenarios import IN_TRANSIT_CODE, Scenario, transfer_scenario
+from tests.support.accounts import make_user
 from tests.support.browser import launch
+from tests.support.team import as_team
+from tests.web.accounts import sign_in_page
 from tests.web.live import serve, world_database
 
 pytestmark = pytest.mark.browser
 
-TOKEN = "browser-operator-token"
 RABIA = Facility(
     "rabia", "Rabia border crossing", "IQ", FacilityKind.BORDER_CROSSING, 36.80, 42.10, "iq-moj", 2, Capacity()
 )
@@ -46,7 +53,8 @@ SCREENSHOTS = Path("/tmp")
 
 @dataclass
 class Site:
-    url: str
+    url: str  # acting as the operations team
+    plain_url: str  # the same database, for real accounts signing in
     db: Database
     scenario: Scenario
     keys: dict[str, Path]
@@ -78,8 +86,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             officers[name] = handovers.register_officer(uow, rt, officer, authority, public_key_of(SEEDS[name])).id
         uow.commit()
     try:
-        with serve(create_app(db, operator_token=TOKEN, checkpoint_interval=0)) as url:
-            yield Site(url, db, scenario, keys, officers)
+        with (
+            serve(as_team(create_app(db, checkpoint_interval=0))) as url,
+            serve(create_app(db, checkpoint_interval=0)) as plain_url,
+        ):
+            yield Site(url, plain_url, db, scenario, keys, officers)
     finally:
         db.dispose()
 
@@ -100,7 +111,7 @@ class People:
         self.errors: list[str] = []
         self.posted: list[str] = []
 
-    def open(self, phone: bool = False, signed_in: bool = True) -> Page:
+    def open(self, phone: bool = False) -> Page:
         options = PHONE if phone else {"viewport": {"width": 1280, "height": 900}}
         context = self.browser.new_context(locale="en-GB", **options)  # type: ignore[arg-type]
         context.set_default_timeout(10_000)
@@ -108,11 +119,6 @@ class People:
         page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("request", lambda request: self.posted.append(request.post_data or ""))
-        if signed_in:
-            page.goto(self.site.url + "/signin")
-            page.get_by_test_id("token").fill(TOKEN)
-            page.get_by_test_id("signin-submit").click()
-            expect(page.get_by_test_id("signout")).to_be_visible()
         return page
 
     def close(self) -> None:
@@ -334,8 +340,10 @@ def test_a_handover_signed_by_one_side_is_an_alert_on_the_dashboard(site: Site, 
     officer.get_by_test_id("sign").click()
     expect(officer.get_by_test_id("one-sided")).to_be_visible()
 
-    monitor = people.open(signed_in=False)  # alerts are for everyone who reads the dashboard
-    monitor.goto(site.url + "/")
+    # A monitor, who reads movements but runs none, signs in on the plain server and sees the alert too.
+    monitor = people.open()
+    sign_in_page(monitor, site.plain_url, make_user(site.db, system_runtime(), "monitor-browser", Role.MONITOR))
+    expect(monitor.get_by_test_id("signed-in-as")).to_contain_text("monitor-browser")
     alert = monitor.locator('[data-testid="alert"][data-kind="handover_open"]').filter(
         has=monitor.locator(f'a[href="/handovers/{handover_id}"]')
     )
@@ -346,4 +354,4 @@ def test_a_handover_signed_by_one_side_is_an_alert_on_the_dashboard(site: Site, 
     monitor.screenshot(path=str(SCREENSHOTS / "dashboard-alerts.png"), full_page=True)
     alert.get_by_test_id("alert-link").click()
     expect(monitor.get_by_test_id("one-sided")).to_contain_text("waiting for Iraq Ministry of Justice")
-    expect(monitor.get_by_test_id("read-only")).to_be_visible()  # no key loading without the operator
+    expect(monitor.get_by_test_id("read-only")).to_be_visible()  # no key loading: monitors sign nothing

@@ -1,5 +1,10 @@
 """The transfer pages without a browser, on both backends: the board, manifests under safeguards, the field
-checklist, signed handovers, intake and notifications, the dashboard's alerts and roll, and who may write."""
+checklist, signed handovers, intake and notifications, the dashboard's alerts and roll, and who may write.
+
+What the operations do is tested as the operations team (tests/support/team.py); who may do it, with real
+accounts signed in through the sign-in form (here, and in tests/web/test_need_to_know.py; signing in itself is
+tests/web/test_signin_pages.py's).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from handover.app import create_app
 from handover.core.custody.handover import public_key_of, sign
 from handover.core.custody.model import TransportMode
 from handover.core.custody.movements import Route
+from handover.core.policy.access import Role
 from handover.core.policy.safeguards import FIT_TO_TRAVEL, LEGAL_REVIEW
 from handover.services import assessments, handovers, incidents, transfers
 from handover.services.reference import add_reference_data
@@ -26,9 +32,10 @@ from handover.store.uow import Database
 from tests.factories import T0
 from tests.journeys import board_and_depart, clear, hand_over, travel_to_destination
 from tests.scenarios import ARRIVED_CODE, IN_TRANSIT_CODE, Scenario, transfer_scenario
+from tests.support.team import TEAM_CSRF, as_team
+from tests.web.accounts import signed_in_as
 from tests.web.test_pages import text_of
 
-TOKEN = "operator-secret-token"
 NOW = T0 + timedelta(hours=4)
 SY_KEY = hashlib.sha256(b"page-test-sy-officer").digest()
 IQ_KEY = hashlib.sha256(b"page-test-iq-officer").digest()
@@ -47,15 +54,11 @@ class Site:
 
     def csrf(self, path: str = "/movements") -> str:
         match = re.search(r'name="csrf" value="([^"]+)"', self.client.get(path).text)
-        assert match, "no form token on the page: not signed in?"
+        assert match, "no form token on the page"
         return match.group(1)
 
     def post(self, path: str, data: dict[str, object], **kwargs: object):  # type: ignore[no-untyped-def]
         return self.client.post(path, data={"csrf": self.csrf(), **data}, follow_redirects=False, **kwargs)
-
-    def sign_in(self) -> None:
-        response = self.client.post("/signin", data={"token": TOKEN, "next": "/movements"}, follow_redirects=False)
-        assert response.status_code == 303
 
 
 @pytest.fixture
@@ -65,16 +68,23 @@ def scenario(world: Database) -> Scenario:
 
 @pytest.fixture
 def site(world: Database, scenario: Scenario) -> Iterator[Site]:
+    """The operations team at work."""
     clock = SimulatedClock(NOW)
-    app = create_app(world, operator_token=TOKEN, runtime=seeded_runtime(5, clock))
+    app = as_team(create_app(world, runtime=seeded_runtime(5, clock)))
     with TestClient(app) as client:
         yield Site(client, world, scenario, clock)
 
 
 @pytest.fixture
 def signed_in(site: Site) -> Site:
-    site.sign_in()
     return site
+
+
+@pytest.fixture
+def anonymous(world: Database, scenario: Scenario) -> Iterator[TestClient]:
+    """Someone with no account, on the same database (a clock of its own: the team's is advanced by tests)."""
+    with TestClient(create_app(world, runtime=seeded_runtime(6, SimulatedClock(NOW)))) as client:
+        yield client
 
 
 def fresh(site: Site) -> Runtime:
@@ -111,44 +121,25 @@ def rest_of_the_men(site: Site) -> list[str]:
 # --- who may write ---------------------------------------------------------------------------------------------
 
 
-def test_pages_are_read_only_without_the_operator_cookie(site: Site) -> None:
+def test_the_team_page_carries_its_form_token(site: Site) -> None:
+    assert site.csrf() == TEAM_CSRF
     html = site.client.get("/movements").text
-    assert 'data-testid="read-only"' in html and 'data-testid="create-movement"' not in html
-    assert 'name="csrf"' not in html
+    assert 'data-testid="create-movement"' in html and 'data-testid="read-only"' not in html
+
+
+def test_the_public_is_sent_to_sign_in_and_writes_nothing(site: Site, anonymous: TestClient) -> None:
+    page = anonymous.get("/movements", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/signin?next=/movements"
     before = log_size(site.db)
-    response = site.client.post("/movements", data={"code": "M-X", "route_id": "ghweran-karkh"}, follow_redirects=False)
-    assert response.status_code == 401
-    assert refusal(response.text)["rule"] == "operator-sign-in-required"
-    assert 'data-testid="refusal-signin"' in response.text
-    assert "M-X" not in site.client.get("/movements").text and log_size(site.db) == before
+    response = anonymous.post("/movements", data={"code": "M-X", "route_id": "ghweran-karkh"}, follow_redirects=False)
+    assert response.status_code == 401 and 'data-testid="denied"' in response.text
+    assert 'data-testid="movement-M-X"' not in site.client.get("/movements").text and log_size(site.db) == before
 
 
-def test_sign_in_sets_a_strict_http_only_cookie(site: Site) -> None:
-    wrong = site.client.post("/signin", data={"token": "guess", "next": "/"}, follow_redirects=False)
-    assert wrong.status_code == 401 and "not the operator token" in text_of(wrong.text, "signin-error")
-    assert "set-cookie" not in wrong.headers
-    right = site.client.post("/signin", data={"token": TOKEN, "next": "/movements"}, follow_redirects=False)
-    assert right.status_code == 303 and right.headers["location"] == "/movements"
-    cookie = right.headers["set-cookie"]
-    assert cookie.startswith("handover_operator=") and TOKEN not in cookie
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
-    html = site.client.get("/movements").text
-    assert 'data-testid="create-movement"' in html and 'data-testid="signout"' in html
-
-
-def test_sign_in_never_redirects_off_site(site: Site) -> None:
-    for target in ("//evil.example/", "https://evil.example/", "\\\\evil"):
-        response = site.client.post("/signin", data={"token": TOKEN, "next": target}, follow_redirects=False)
-        assert response.headers["location"] == "/"
-
-
-def test_a_forged_or_outdated_cookie_is_not_a_session(site: Site, world: Database) -> None:
-    site.client.cookies.set("handover_operator", "abc.def")
-    assert 'data-testid="read-only"' in site.client.get("/movements").text
-    site.sign_in()
-    with TestClient(create_app(world, operator_token="a-new-token")) as other:
-        other.cookies.update(site.client.cookies)
-        assert 'data-testid="read-only"' in other.get("/movements").text  # the token changed: everyone is out
+def test_a_forged_cookie_is_not_a_session(anonymous: TestClient) -> None:
+    anonymous.cookies.set("handover_session", "abc.def")
+    response = anonymous.get("/movements", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/signin")
 
 
 def test_writes_need_the_form_token(signed_in: Site) -> None:
@@ -163,18 +154,17 @@ def test_writes_need_the_form_token(signed_in: Site) -> None:
     assert 'data-testid="movement-M-X"' not in signed_in.client.get("/movements").text
 
 
-def test_without_an_operator_token_writes_are_disabled(world: Database, scenario: Scenario) -> None:
-    with TestClient(create_app(world, operator_token="")) as client:
-        assert 'data-testid="writes-disabled"' in client.get("/signin").text
-        assert client.post("/signin", data={"token": ""}, follow_redirects=False).status_code == 403
-        response = client.post(f"/movements/{IN_TRANSIT_CODE}/approve", data={"csrf": ""}, follow_redirects=False)
-        assert response.status_code == 403 and refusal(response.text)["rule"] == "writes-disabled"
-
-
-def test_sign_out(signed_in: Site) -> None:
-    response = signed_in.post("/signout", {"next": "/movements"})
-    assert response.status_code == 303
-    assert 'data-testid="read-only"' in signed_in.client.get("/movements").text
+def test_a_role_that_may_read_but_not_plan_sees_no_forms(anonymous: TestClient) -> None:
+    officer = signed_in_as(anonymous, "escort-a", Role.FIELD_OFFICER, authority_id="us-centcom")
+    html = officer.get("/movements").text
+    assert 'data-testid="read-only"' in html and 'data-testid="create-movement"' not in html
+    assert 'data-testid="signin-link"' not in html  # signed in already: nothing to sign in for
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert csrf is not None  # the sign-out form
+    refused = officer.post(
+        "/movements", data={"csrf": csrf.group(1), "code": "M-X", "route_id": "ghweran-karkh"}, follow_redirects=False
+    )
+    assert refused.status_code == 403 and 'data-testid="denied"' in refused.text
 
 
 # --- the board and a movement ------------------------------------------------------------------------------------
@@ -297,7 +287,7 @@ def test_adding_is_refused_with_every_breach_then_overridden_with_a_reason(signe
     assert text_of(page, "manifest-count") == "3"
     line = re.search(rf'data-testid="manifest-line" data-person="{men[2]}">(.*?)</tr>', page, re.S)
     assert line and line.group(1).count('data-testid="line-overridden"') == 2
-    assert "court order 12/2026 (Operator)" in line.group(1)
+    assert "court order 12/2026 (Operations team)" in line.group(1)  # the account that overrode
     assert 'data-testid="safeguard-state" data-open="0" data-overridden="1"' in page
     assert log_size(signed_in.db) == before + 3
 

@@ -15,6 +15,7 @@ from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
 from tests.factories import T0, man
 from tests.scenarios import Scenario, transfer_scenario
+from tests.support.team import as_team
 
 
 @pytest.fixture
@@ -24,7 +25,15 @@ def scenario(world: Database) -> Scenario:
 
 @pytest.fixture
 def client(world: Database, scenario: Scenario) -> Iterator[TestClient]:
+    """The public: no account."""
     with TestClient(create_app(world)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def team(world: Database, scenario: Scenario) -> Iterator[TestClient]:
+    """The operations team, who may read every person's record."""
+    with TestClient(as_team(create_app(world))) as test_client:
         yield test_client
 
 
@@ -69,7 +78,8 @@ def test_dashboard_occupancy(client: TestClient) -> None:
     assert "data-over" not in html
 
 
-def test_dashboard_latest_events_and_partial(client: TestClient, scenario: Scenario) -> None:
+def test_dashboard_latest_events_and_partial(team: TestClient, scenario: Scenario) -> None:
+    client = team
     html = client.get("/").text
     seqs = [int(s) for s in re.findall(r'data-testid="event-row" data-seq="(\d+)"', html)]
     assert seqs == list(range(scenario.log_size - 1, scenario.log_size - 21, -1))
@@ -99,6 +109,19 @@ def test_over_capacity_is_highlighted(world: Database, client: TestClient) -> No
     assert 'data-testid="over-capacity"' in row.group(1)
 
 
+def test_the_public_dashboard_names_nobody(client: TestClient) -> None:
+    """Aggregates and the checkpoint only: no person ids, no alerts, and the latest events' partial is not public."""
+    html = client.get("/").text
+    assert 'data-testid="progress-section"' in html and 'data-testid="occupancy"' in html
+    assert 'data-testid="log-panel"' in html
+    assert 'data-testid="latest-events"' not in html and 'data-testid="event-row"' not in html
+    assert 'data-testid="alerts"' not in html and "/persons/" not in html
+    partial = client.get("/partials/latest-events", follow_redirects=False)
+    assert partial.status_code == 303 and partial.headers["location"] == "/signin?next=/partials/latest-events"
+    htmx = client.get("/partials/latest-events", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/signin?next=")
+
+
 def test_static_files(client: TestClient) -> None:
     css = client.get("/static/handover.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
@@ -107,7 +130,7 @@ def test_static_files(client: TestClient) -> None:
 
 
 def test_empty_database_renders(db: Database) -> None:
-    with TestClient(create_app(db)) as client:
+    with TestClient(as_team(create_app(db))) as client:
         html = client.get("/").text
     assert text_of(html, "headline") == "0 moved; no total is planned yet"
     assert 'data-testid="no-events"' in html

@@ -24,6 +24,7 @@ from tests.factories import T0
 from tests.journeys import hand_over
 from tests.scenarios import IN_TRANSIT_CODE, Scenario, transfer_scenario
 from tests.support.browser import launch
+from tests.support.team import as_team
 from tests.web.live import serve, world_database
 
 pytestmark = pytest.mark.browser
@@ -58,7 +59,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         hand_over(uow, seeded_runtime(9, clock), IN_TRANSIT_CODE, "us-centcom", "iq-moj", "karkh", clock())
         uow.commit()
     try:
-        with serve(create_app(db, signer=SIGNER, checkpoint_interval=0)) as url:
+        with serve(as_team(create_app(db, signer=SIGNER, checkpoint_interval=0))) as url:
             yield Site(url, db, scenario, checkpoint)
     finally:
         db.dispose()

@@ -12,12 +12,11 @@ from handover.app import create_app
 from handover.services import transfers
 from handover.store.uow import Database
 from tests.support.browser import launch
+from tests.support.team import as_team
 from tests.web.live import serve, world_database
 from tests.web.test_plan_pages import populate
 
 pytestmark = pytest.mark.browser
-
-TOKEN = "plan-browser-token"
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +24,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Databa
     db = world_database(tmp_path_factory)
     populate(db)
     try:
-        with serve(create_app(db, operator_token=TOKEN, checkpoint_interval=0)) as url:
+        with serve(as_team(create_app(db, checkpoint_interval=0))) as url:  # the operations team plans
             yield url, db
     finally:
         db.dispose()
@@ -47,10 +46,8 @@ def test_the_plan_page_draws_its_charts_and_adopts_a_day(browser: Browser, site:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("request", lambda request: None if request.url.startswith(url) else elsewhere.append(request.url))
     try:
-        page.goto(url + "/signin")
-        page.get_by_test_id("token").fill(TOKEN)
-        page.get_by_test_id("signin-submit").click()
-        expect(page.get_by_test_id("signout")).to_be_visible()
+        page.goto(url + "/")
+        expect(page.get_by_test_id("signed-in-as")).to_contain_text("Operations team")
         page.get_by_test_id("nav-plan").click()
         expect(page.get_by_test_id("plan-headline")).to_contain_text("10 of 42 people are still waiting")
 

@@ -16,15 +16,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from handover.app import create_app
+from handover.core.policy.access import Role
 from handover.services import planning, transfers
 from handover.services.registry import NewPerson, register_people
 from handover.services.runtime import SimulatedClock, seeded_runtime
 from handover.store.uow import Database
 from tests.factories import T0, child, man, woman
 from tests.journeys import clear
+from tests.support.team import as_team
+from tests.web.accounts import signed_in_as
 from tests.web.test_pages import text_of
 
-TOKEN = "plan-operator-token"
 START = (T0 + timedelta(days=1)).date()  # the day after the latest event: everything below happens at T0
 
 
@@ -64,10 +66,6 @@ class Site:
     db: Database
     people: Population
 
-    def sign_in(self) -> None:
-        response = self.client.post("/signin", data={"token": TOKEN, "next": "/plan"}, follow_redirects=False)
-        assert response.status_code == 303
-
     def adopt(self, day: int, html: str | None = None, **fields: str) -> Any:
         page = html if html is not None else self.client.get("/plan").text
         data = {"csrf": form_value(page, "csrf"), "start": START.isoformat(), "day": str(day)}
@@ -77,7 +75,7 @@ class Site:
 
 def form_value(html: str, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]+)"', html)
-    assert match, f"no {name} field on the page: not signed in, or no drafts?"
+    assert match, f"no {name} field on the page: no right to plan, or no drafts?"
     return match.group(1)
 
 
@@ -88,7 +86,8 @@ def day_token(html: str, day: int) -> str | None:
 
 
 def _site(db: Database, people: Population) -> Iterator[Site]:
-    app = create_app(db, operator_token=TOKEN, runtime=seeded_runtime(7, SimulatedClock(T0 + timedelta(hours=2))))
+    """The operations team on the Plan page."""
+    app = as_team(create_app(db, runtime=seeded_runtime(7, SimulatedClock(T0 + timedelta(hours=2)))))
     with TestClient(app) as client:
         yield Site(client, db, people)
 
@@ -152,8 +151,8 @@ def test_the_plan_page_shows_the_schedule_and_why_not_faster(site: Site) -> None
     assert html.count('data-testid="utilisation-chart-line"') == 2
     assert html.count('data-testid="forecast-chart-band"') == 5  # as observed, and four what-ifs
     assert 'data-testid="basis"' in html and "Rests on 1 day of history" in html
-    # Read-only without the operator's sign-in.
-    assert 'data-testid="adopt-form"' not in html and 'data-testid="read-only"' in html
+    # Those who plan may adopt a day.
+    assert 'data-testid="adopt-form"' in html and 'data-testid="read-only"' not in html
 
 
 def test_the_exports_carry_the_same_plan(site: Site) -> None:
@@ -222,7 +221,6 @@ def test_a_bad_start_date_is_refused_in_words(site: Site) -> None:
 
 
 def test_adopting_a_day_creates_its_draft_movements(site: Site) -> None:
-    site.sign_in()
     html = site.client.get("/plan").text
     drafts = site.client.get("/plan.json").json()["drafts"]
     first = min(d["day"] for d in drafts)
@@ -250,7 +248,6 @@ def test_adopting_a_day_creates_its_draft_movements(site: Site) -> None:
 
 def test_people_not_yet_cleared_make_adoption_refuse_by_id(pending_site: Site) -> None:
     site = pending_site
-    site.sign_in()
     html = site.client.get("/plan").text
     pending = set(site.people.pending)
     drafts = site.client.get("/plan.json").json()["drafts"]
@@ -269,13 +266,18 @@ def test_people_not_yet_cleared_make_adoption_refuse_by_id(pending_site: Site) -
         assert uow.movements.all() == []
 
 
-def test_adopting_needs_the_operator_and_the_plan_on_screen(site: Site) -> None:
-    html = site.client.get("/plan").text
+def test_adopting_needs_the_right_to_plan_and_the_plan_on_screen(site: Site) -> None:
     before = log_size(site.db)
-    anonymous = site.client.post("/plan/adopt", data={"start": START.isoformat(), "day": "0"}, follow_redirects=False)
-    assert anonymous.status_code == 401 and 'data-rule="operator-sign-in-required"' in anonymous.text
-    assert day_token(html, 0) is None  # no forms without the sign-in
-    site.sign_in()
+    with TestClient(create_app(site.db, runtime=seeded_runtime(9, SimulatedClock(T0)))) as other:
+        anonymous = other.get("/plan", follow_redirects=False)
+        assert anonymous.status_code == 303 and anonymous.headers["location"] == "/signin?next=/plan"
+        refused = other.post("/plan/adopt", data={"start": START.isoformat(), "day": "0"}, follow_redirects=False)
+        assert refused.status_code == 401 and 'data-testid="denied"' in refused.text
+        monitor = signed_in_as(other, "monitor-a", Role.MONITOR)  # reads the plan, plans nothing
+        html = monitor.get("/plan").text
+        assert day_token(html, 0) is None and 'data-testid="read-only"' in html
+        forbidden = monitor.post("/plan/adopt", data={"start": START.isoformat(), "day": "0"}, follow_redirects=False)
+        assert forbidden.status_code == 403 and 'data-testid="denied"' in forbidden.text
     html = site.client.get("/plan").text
     stale = site.adopt(0, html, plan="0" * 20)
     assert stale.status_code == 409 and 'data-rule="plan-changed"' in stale.text
@@ -285,7 +287,7 @@ def test_adopting_needs_the_operator_and_the_plan_on_screen(site: Site) -> None:
 
 
 def test_nobody_waiting_is_said_plainly(world: Database) -> None:
-    app = create_app(world, operator_token=TOKEN, runtime=seeded_runtime(8, SimulatedClock(T0)))
+    app = as_team(create_app(world, runtime=seeded_runtime(8, SimulatedClock(T0))))
     with TestClient(app) as client:
         response = client.get("/plan")
         assert response.status_code == 200
@@ -307,7 +309,6 @@ def test_a_day_adopted_again_after_planning_again_gets_new_movements(world: Data
         planning.set_parameters(uow, planning.Parameters(horizon_days=5, pending_clearance_day=None))
         uow.commit()
     for site in _site(world, Population(men, [], [])):
-        site.sign_in()
         first = site.adopt(0)
         assert first.status_code == 303, first.text
         with world.unit_of_work() as uow:

@@ -1,17 +1,13 @@
-"""Dependencies shared by the API routes: units of work, the runtime, and who may write."""
+"""Dependencies shared by the API routes: units of work, the runtime, and who is acting (see `handover.gate`)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
 
-from handover.core.policy.permissions import Actor
-from handover.i18n import _
-from handover.services.access import OPERATOR
+from handover.gate import ActorOf
 from handover.services.ports import UnitOfWork
 from handover.services.runtime import Runtime
 from handover.settings import get_settings
@@ -50,13 +46,8 @@ def runtime(request: Request) -> Runtime:
 Rt = Annotated[Runtime, Depends(runtime)]
 
 
-def actor(request: Request) -> Actor:
-    """Who the request acts for: the one operator until accounts exist (a test may put another on app.state)."""
-    found: Actor = getattr(request.app.state, "actor", OPERATOR)
-    return found
-
-
-Who = Annotated[Actor, Depends(actor)]
+# Who the request acts for, as the transfer services see it: the principal's account and flat permissions.
+Who = ActorOf
 
 
 def notification_hours(request: Request) -> int:
@@ -66,52 +57,3 @@ def notification_hours(request: Request) -> int:
 
 
 NotificationHours = Annotated[int, Depends(notification_hours)]
-
-# auto_error=False: we answer missing credentials ourselves, after checking that the role is enabled at all.
-_operator_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="OperatorToken",
-    description="The operator token (HANDOVER_OPERATOR_TOKEN), until accounts exist.",
-)
-_monitor_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="MonitorToken",
-    description="The monitor token (HANDOVER_MONITOR_TOKEN), until accounts exist.",
-)
-
-
-def _check_token(expected: str | None, credentials: HTTPAuthorizationCredentials | None, disabled: str) -> None:
-    if not expected:
-        # An empty token would match an empty header; treat it as no token at all.
-        raise HTTPException(403, disabled)
-    if credentials is None:
-        raise HTTPException(
-            401,
-            _("This needs a token: Authorization: Bearer <token>."),
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    # Constant-time comparison, on bytes so a non-ASCII header cannot raise; never log or echo either side.
-    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
-        raise HTTPException(
-            401,
-            _("The token is not valid."),
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-
-
-def require_operator(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_operator_bearer)]
-) -> None:
-    """Writes need `Authorization: Bearer <operator token>`; with no token configured they are disabled."""
-    _check_token(
-        request.app.state.operator_token, credentials, _("writes are disabled: no operator token is configured")
-    )
-
-
-def require_monitor(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_monitor_bearer)]
-) -> None:
-    """Entry bundles (what each event says) need the monitor token; with none configured they are not served."""
-    _check_token(
-        request.app.state.monitor_token, credentials, _("monitor reads are disabled: no monitor token is configured")
-    )

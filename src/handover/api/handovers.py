@@ -3,8 +3,12 @@
 A handover is opened for a movement: the server draws up the document (the counted list of people, place, time,
 discrepancies) and answers its exact text and SHA-256. Each officer signs those exact bytes (UTF-8) with their own
 Ed25519 key, on their own device, and posts the base64 signature; custody passes when both sides have signed and both
-signatures verify. Officers, handovers and their notes (injuries among them) are operational records: reading them
-needs the operator token like writing them.
+signatures verify.
+
+What each route needs: officers are reference data (reference:read, and reference:write to register one); a
+handover belongs to its movement, so reading one needs movement:read over that movement and opening or signing one
+movement:write over it (a field officer: the movements their authority escorts). A handover of a movement out of
+the account's scope answers 404, as one that does not exist; the list shows only those in scope.
 """
 
 from __future__ import annotations
@@ -12,18 +16,21 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from handover.api.deps import Rt, Uow, Who, WriteUow, require_operator
-from handover.api.movements import LegNumber
+from handover.api import scoped
+from handover.api.deps import Rt, Uow, Who, WriteUow
+from handover.api.movements import LegNumber, Reads, Runs
 from handover.api.routes import Event
-from handover.api.schema import OPERATOR_RESPONSES, Id, MovementRef, PathId, StrictModel, Text, When, events
+from handover.api.schema import WRITE_RESPONSES, Id, MovementRef, PathId, StrictModel, Text, When, events
 from handover.core.custody.handover import Side
+from handover.core.policy.access import Action, Resource, actor_for
+from handover.gate import needs
 from handover.services import handovers
 from handover.services.ports import HandoverRecord, Officer
 
-router = APIRouter(dependencies=[Depends(require_operator)], responses=OPERATOR_RESPONSES)
+router = APIRouter(responses=WRITE_RESPONSES)
 
 OfficerName = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Base64 = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z0-9+/=\s]*$")]
@@ -136,19 +143,35 @@ def handover_dict(h: HandoverRecord) -> dict[str, Any]:
     }
 
 
-@router.post("/officers", status_code=201, response_model=OfficerOut, summary="Register an officer and their key")
+@router.post(
+    "/officers",
+    status_code=201,
+    response_model=OfficerOut,
+    summary="Register an officer and their key",
+    dependencies=[needs(Resource.REFERENCE, Action.WRITE)],
+)
 def register_officer(body: NewOfficer, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
     created = handovers.register_officer(uow, rt, body.name, body.authority_id, body.public_key, actor)
     uow.commit()
     return officer_dict(created)
 
 
-@router.get("/officers", response_model=list[OfficerOut], summary="Officers who sign handovers")
+@router.get(
+    "/officers",
+    response_model=list[OfficerOut],
+    summary="Officers who sign handovers",
+    dependencies=[needs(Resource.REFERENCE, Action.READ)],
+)
 def list_officers(uow: Uow) -> list[dict[str, Any]]:
     return [officer_dict(o) for o in handovers.officers(uow)]
 
 
-@router.get("/officers/{officer_id}", response_model=OfficerOut, summary="One officer")
+@router.get(
+    "/officers/{officer_id}",
+    response_model=OfficerOut,
+    summary="One officer",
+    dependencies=[needs(Resource.REFERENCE, Action.READ)],
+)
 def get_officer(officer_id: PathId, uow: Uow) -> dict[str, Any]:
     return officer_dict(handovers.officer(uow, officer_id))
 
@@ -159,7 +182,8 @@ def get_officer(officer_id: PathId, uow: Uow) -> dict[str, Any]:
     response_model=HandoverOut,
     summary="Draw up a handover document for people of a movement; custody passes once both sides sign it",
 )
-def open_handover(movement: MovementRef, body: NewHandover, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
+def open_handover(movement: MovementRef, body: NewHandover, uow: WriteUow, rt: Rt, who: Runs) -> dict[str, Any]:
+    scoped.movement(uow, who, movement, Action.WRITE)
     opened = handovers.open_handover(
         uow,
         rt,
@@ -172,20 +196,24 @@ def open_handover(movement: MovementRef, body: NewHandover, uow: WriteUow, rt: R
         extra=[(n.person_id, n.note) for n in body.extra],
         injuries=[(n.person_id, n.note) for n in body.injuries],
         leg=body.leg,
-        actor=actor,
+        actor=actor_for(who),
     )
     uow.commit()
     return handover_dict(opened)
 
 
 @router.get("/handovers", response_model=list[HandoverOut], summary="Handovers not yet signed by both sides")
-def list_open_handovers(uow: Uow) -> list[dict[str, Any]]:
-    return [handover_dict(h) for h in handovers.open_handovers(uow)]
+def list_open_handovers(uow: Uow, who: Reads) -> list[dict[str, Any]]:
+    return [
+        handover_dict(h)
+        for h in handovers.open_handovers(uow)
+        if scoped.sees_movement(uow, who, h.movement_id, Action.READ)
+    ]
 
 
 @router.get("/handovers/{handover_id}", response_model=HandoverOut, summary="One handover, with the text to sign")
-def get_handover(handover_id: PathId, uow: Uow) -> dict[str, Any]:
-    return handover_dict(handovers.handover(uow, handover_id))
+def get_handover(handover_id: PathId, uow: Uow, who: Reads) -> dict[str, Any]:
+    return handover_dict(scoped.handover(uow, who, handover_id))
 
 
 @router.get(
@@ -194,8 +222,8 @@ def get_handover(handover_id: PathId, uow: Uow) -> dict[str, Any]:
     response_class=Response,
     responses={200: {"content": {"application/json": {}}, "description": "The canonical document."}},
 )
-def get_document(handover_id: PathId, uow: Uow) -> Response:
-    found = handovers.handover(uow, handover_id)
+def get_document(handover_id: PathId, uow: Uow, who: Reads) -> Response:
+    found = scoped.handover(uow, who, handover_id)
     return Response(found.document.encode(), media_type="application/json", headers={"X-Content-SHA256": found.digest})
 
 
@@ -205,7 +233,9 @@ def get_document(handover_id: PathId, uow: Uow) -> Response:
     response_model=SignResult,
     summary="Add the dispatching or receiving officer's signature; the second one passes custody",
 )
-def sign(handover_id: PathId, body: Signature, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
+def sign(handover_id: PathId, body: Signature, uow: WriteUow, rt: Rt, who: Runs) -> dict[str, Any]:
+    scoped.handover(uow, who, handover_id, Action.WRITE)
+    actor = actor_for(who)
     record, stored = handovers.sign(uow, rt, handover_id, body.officer_id, body.side, body.signature, actor)
     uow.commit()
     return {"handover": handover_dict(record)} | events(stored)

@@ -1,22 +1,29 @@
 """Movements through the API: plan them (legs, manifest under safeguards), run them leg by leg, close them.
 
-Thin routes: parse, require the operator (per route), call one service in the request's unit of work, commit. Any
+Thin routes: parse, check the account and its scope, call one service in the request's unit of work, commit. Any
 refusal rolls the whole request back and answers a problem document: 409 naming the person or the movement, the
-rule and the state; 403 when the actor lacks the permission.
+rule and the state; 403 when the account lacks the permission; 404 for a movement out of its scope, as for one that
+does not exist.
+
+What each route needs: reading a movement (its legs, people, report) movement:read over it; planning it (create,
+legs, approve, cancel, manifest) plan:write, and the dry run of a manifest plan:read; running it (board, depart,
+arrive, return to origin, reconcile) movement:write over it (a field officer: the movements their authority
+escorts); admitting its people admission:write at its destination.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 
-from handover.api.deps import Rt, Uow, Who, WriteUow, require_operator
+from handover.api import scoped
+from handover.api.deps import Rt, Uow, WriteUow
 from handover.api.routes import Movement, movement_dict
 from handover.api.schema import (
-    OPERATOR_RESPONSES,
     READ_RESPONSES,
+    WRITE_RESPONSES,
     EventList,
     Id,
     Leg,
@@ -32,12 +39,18 @@ from handover.core.custody.movements import Leg as LegRecord
 from handover.core.custody.movements import Movement as MovementRecord
 from handover.core.custody.movements import Vehicle as VehicleRecord
 from handover.core.custody.movements import seat_limit
+from handover.core.policy.access import Action, Principal, Resource, actor_for, facility_in_scope
 from handover.core.policy.safeguards import Safeguard
+from handover.gate import needing
 from handover.services import reconciliation, transfers
 from handover.services.ports import UnitOfWork
 
 router = APIRouter()
-OPERATOR = {"dependencies": [Depends(require_operator)], "responses": OPERATOR_RESPONSES}
+Reads = Annotated[Principal, needing(Resource.MOVEMENT, Action.READ)]
+Runs = Annotated[Principal, needing(Resource.MOVEMENT, Action.WRITE)]
+Plans = Annotated[Principal, needing(Resource.PLAN, Action.WRITE)]
+Checks = Annotated[Principal, needing(Resource.PLAN, Action.READ)]
+Admits = Annotated[Principal, needing(Resource.ADMISSION, Action.WRITE)]
 PersonIds = Annotated[list[Id], Field(min_length=1, max_length=5000)]
 LegNumber = Annotated[int | None, Field(None, ge=1, le=1000, description="The leg; the next one due if absent.")]
 
@@ -248,6 +261,10 @@ def _progress(uow: UnitOfWork, movement: str, leg: LegRecord | None, stored: lis
     } | events(stored)
 
 
+def _planned(uow: UnitOfWork, who: Principal, movement: str) -> None:
+    scoped.movement(uow, who, movement, Action.WRITE, Resource.PLAN)
+
+
 # --- reads ----------------------------------------------------------------------------------------------------------
 
 
@@ -257,14 +274,15 @@ def _progress(uow: UnitOfWork, movement: str, leg: LegRecord | None, stored: lis
     summary="One movement with its legs and the people on it now",
     responses=READ_RESPONSES,
 )
-def get_movement(movement: MovementRef, uow: Uow) -> dict[str, Any]:
-    return _detail(uow, transfers.movement(uow, movement))
+def get_movement(movement: MovementRef, uow: Uow, who: Reads) -> dict[str, Any]:
+    return _detail(uow, scoped.movement(uow, who, movement))
 
 
 @router.get(
     "/movements/{movement}/legs", response_model=list[Leg], summary="A movement's legs", responses=READ_RESPONSES
 )
-def get_legs(movement: MovementRef, uow: Uow) -> list[dict[str, Any]]:
+def get_legs(movement: MovementRef, uow: Uow, who: Reads) -> list[dict[str, Any]]:
+    scoped.movement(uow, who, movement)
     return _legs(uow, transfers.legs(uow, movement))
 
 
@@ -272,9 +290,10 @@ def get_legs(movement: MovementRef, uow: Uow) -> list[dict[str, Any]]:
     "/movements/{movement}/report",
     response_model=Report,
     summary="Departed against accounted for, per leg and per outcome; handovers, incidents, overrides",
-    **OPERATOR,
+    responses=READ_RESPONSES,
 )
-def get_report(movement: MovementRef, uow: Uow) -> dict[str, Any]:
+def get_report(movement: MovementRef, uow: Uow, who: Reads) -> dict[str, Any]:
+    scoped.movement(uow, who, movement)
     return reconciliation.report(uow, movement).as_dict()
 
 
@@ -286,10 +305,10 @@ def get_report(movement: MovementRef, uow: Uow) -> dict[str, Any]:
     status_code=201,
     response_model=MovementDetail,
     summary="Create a draft movement on a route, with one planned leg per stretch",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def create_movement(body: NewMovement, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
-    created = transfers.create_movement(uow, rt, body.code, body.route_id, body.scheduled_at, actor)
+def create_movement(body: NewMovement, uow: WriteUow, rt: Rt, who: Plans) -> dict[str, Any]:
+    created = transfers.create_movement(uow, rt, body.code, body.route_id, body.scheduled_at, actor_for(who))
     answer = _detail(uow, created)
     uow.commit()
     return answer
@@ -299,17 +318,24 @@ def create_movement(body: NewMovement, uow: WriteUow, rt: Rt, actor: Who) -> dic
     "/movements/{movement}/legs",
     response_model=list[Leg],
     summary="Replace a draft or approved movement's legs (from its origin to its destination)",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def plan_legs(movement: MovementRef, body: LegPlans, uow: WriteUow, rt: Rt, actor: Who) -> list[dict[str, Any]]:
-    legs = transfers.plan_legs(uow, rt, movement, [leg.plan() for leg in body.legs], actor)
+def plan_legs(movement: MovementRef, body: LegPlans, uow: WriteUow, rt: Rt, who: Plans) -> list[dict[str, Any]]:
+    _planned(uow, who, movement)
+    legs = transfers.plan_legs(uow, rt, movement, [leg.plan() for leg in body.legs], actor_for(who))
     uow.commit()
     return [leg_dict(leg, 0) for leg in legs]
 
 
-@router.post("/movements/{movement}/approve", response_model=Movement, summary="Approve a draft movement", **OPERATOR)
-def approve(movement: MovementRef, uow: WriteUow, actor: Who) -> dict[str, Any]:
-    transfers.approve(uow, movement, actor)
+@router.post(
+    "/movements/{movement}/approve",
+    response_model=Movement,
+    summary="Approve a draft movement",
+    responses=WRITE_RESPONSES,
+)
+def approve(movement: MovementRef, uow: WriteUow, who: Plans) -> dict[str, Any]:
+    _planned(uow, who, movement)
+    transfers.approve(uow, movement, actor_for(who))
     approved = transfers.movement(uow, movement)
     uow.commit()
     return movement_dict(approved)
@@ -319,10 +345,11 @@ def approve(movement: MovementRef, uow: WriteUow, actor: Who) -> dict[str, Any]:
     "/movements/{movement}/cancel",
     response_model=Cancelled,
     summary="Cancel a movement that has not left; everyone on it is taken off its manifest, with the reason",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def cancel(movement: MovementRef, body: Cancellation, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
-    stored = transfers.cancel(uow, rt, movement, body.reason, body.occurred_at, actor)
+def cancel(movement: MovementRef, body: Cancellation, uow: WriteUow, rt: Rt, who: Plans) -> dict[str, Any]:
+    _planned(uow, who, movement)
+    stored = transfers.cancel(uow, rt, movement, body.reason, body.occurred_at, actor_for(who))
     cancelled = transfers.movement(uow, movement)
     uow.commit()
     return {"movement": movement_dict(cancelled)} | events(stored)
@@ -336,9 +363,11 @@ def cancel(movement: MovementRef, body: Cancellation, uow: WriteUow, rt: Rt, act
     status_code=201,
     response_model=EventList,
     summary="Put people on the manifest, under the safeguards (overrides need the permission and a reason)",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def manifest(movement: MovementRef, body: ManifestChange, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
+def manifest(movement: MovementRef, body: ManifestChange, uow: WriteUow, rt: Rt, who: Plans) -> dict[str, Any]:
+    _planned(uow, who, movement)
+    actor = actor_for(who)
     stored = transfers.manifest(
         uow, rt, movement, body.person_ids, body.occurred_at, actor, overrides=body.overrides, reason=body.reason
     )
@@ -350,10 +379,10 @@ def manifest(movement: MovementRef, body: ManifestChange, uow: WriteUow, rt: Rt,
     "/movements/{movement}/manifest/check",
     response_model=CheckResult,
     summary="Dry run: the safeguards putting these people on the manifest would break (nothing is written)",
-    **OPERATOR,
+    responses=READ_RESPONSES,
 )
-def check_manifest(movement: MovementRef, body: ManifestCheck, uow: Uow) -> dict[str, Any]:
-    m = transfers.movement(uow, movement)
+def check_manifest(movement: MovementRef, body: ManifestCheck, uow: Uow, who: Checks) -> dict[str, Any]:
+    m = scoped.movement(uow, who, movement, Action.READ, Resource.PLAN)
     found = transfers.check_manifest(uow, m.id, body.person_ids)
     return {
         "movement": m.code,
@@ -367,9 +396,11 @@ def check_manifest(movement: MovementRef, body: ManifestCheck, uow: Uow) -> dict
     status_code=201,
     response_model=EventList,
     summary="Take people off the manifest, with the reason",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def unmanifest(movement: MovementRef, body: ManifestRemoval, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
+def unmanifest(movement: MovementRef, body: ManifestRemoval, uow: WriteUow, rt: Rt, who: Plans) -> dict[str, Any]:
+    _planned(uow, who, movement)
+    actor = actor_for(who)
     stored = transfers.unmanifest(uow, rt, movement, body.person_ids, body.reason, body.occurred_at, actor)
     uow.commit()
     return events(stored)
@@ -383,10 +414,11 @@ def unmanifest(movement: MovementRef, body: ManifestRemoval, uow: WriteUow, rt: 
     status_code=201,
     response_model=LegProgress,
     summary="Count people aboard the next leg (or the one named)",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def board(movement: MovementRef, body: Boarding, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
-    leg = transfers.board(uow, rt, movement, body.person_ids, body.occurred_at, body.leg, actor)
+def board(movement: MovementRef, body: Boarding, uow: WriteUow, rt: Rt, who: Runs) -> dict[str, Any]:
+    scoped.movement(uow, who, movement, Action.WRITE)
+    leg = transfers.board(uow, rt, movement, body.person_ids, body.occurred_at, body.leg, actor_for(who))
     answer = _progress(uow, movement, leg, [])
     uow.commit()
     return answer
@@ -406,10 +438,11 @@ def _leg_after(uow: UnitOfWork, movement: str, number: int | None, departed: boo
     status_code=201,
     response_model=LegProgress,
     summary="The next leg (or the one named) departs; the first departure freezes the manifest",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def depart(movement: MovementRef, body: LegMove, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
-    stored = transfers.depart(uow, rt, movement, body.occurred_at, body.leg, actor)
+def depart(movement: MovementRef, body: LegMove, uow: WriteUow, rt: Rt, who: Runs) -> dict[str, Any]:
+    scoped.movement(uow, who, movement, Action.WRITE)
+    stored = transfers.depart(uow, rt, movement, body.occurred_at, body.leg, actor_for(who))
     answer = _progress(uow, movement, _leg_after(uow, movement, body.leg, departed=True), stored)
     uow.commit()
     return answer
@@ -420,10 +453,11 @@ def depart(movement: MovementRef, body: LegMove, uow: WriteUow, rt: Rt, actor: W
     status_code=201,
     response_model=LegProgress,
     summary="The leg under way (or the one named) arrives; at the last leg's end everyone arrives at the destination",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def arrive(movement: MovementRef, body: LegMove, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
-    stored = transfers.arrive(uow, rt, movement, body.occurred_at, body.leg, actor)
+def arrive(movement: MovementRef, body: LegMove, uow: WriteUow, rt: Rt, who: Runs) -> dict[str, Any]:
+    scoped.movement(uow, who, movement, Action.WRITE)
+    stored = transfers.arrive(uow, rt, movement, body.occurred_at, body.leg, actor_for(who))
     answer = _progress(uow, movement, _leg_after(uow, movement, body.leg, departed=False), stored)
     uow.commit()
     return answer
@@ -434,10 +468,13 @@ def arrive(movement: MovementRef, body: LegMove, uow: WriteUow, rt: Rt, actor: W
     status_code=201,
     response_model=EventList,
     summary="The destination admits arrived people (everyone the movement brought, unless named)",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def admit(movement: MovementRef, body: Admission, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
-    stored = transfers.admit(uow, rt, movement, body.occurred_at, body.person_ids, actor)
+def admit(movement: MovementRef, body: Admission, uow: WriteUow, rt: Rt, who: Admits) -> dict[str, Any]:
+    # Admission happens at the destination: whoever may not admit there finds no such movement.
+    if not facility_in_scope(who, transfers.movement(uow, movement).destination_id, Resource.ADMISSION, Action.WRITE):
+        raise scoped.no_movement(movement)
+    stored = transfers.admit(uow, rt, movement, body.occurred_at, body.person_ids, actor_for(who))
     uow.commit()
     return events(stored)
 
@@ -447,10 +484,11 @@ def admit(movement: MovementRef, body: Admission, uow: WriteUow, rt: Rt, actor: 
     status_code=201,
     response_model=EventList,
     summary="People in transit brought back to the origin: they arrive there and are admitted again",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def return_to_origin(movement: MovementRef, body: Return, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
-    stored = transfers.return_to_origin(uow, rt, movement, body.person_ids, body.occurred_at, actor)
+def return_to_origin(movement: MovementRef, body: Return, uow: WriteUow, rt: Rt, who: Runs) -> dict[str, Any]:
+    scoped.movement(uow, who, movement, Action.WRITE)
+    stored = transfers.return_to_origin(uow, rt, movement, body.person_ids, body.occurred_at, actor_for(who))
     uow.commit()
     return events(stored)
 
@@ -459,9 +497,10 @@ def return_to_origin(movement: MovementRef, body: Return, uow: WriteUow, rt: Rt,
     "/movements/{movement}/reconcile",
     response_model=Report,
     summary="Close an arrived movement: refused while any manifest line has no outcome or a handover is open",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def reconcile(movement: MovementRef, uow: WriteUow, actor: Who) -> dict[str, Any]:
-    closed = reconciliation.reconcile(uow, movement, actor).as_dict()
+def reconcile(movement: MovementRef, uow: WriteUow, who: Runs) -> dict[str, Any]:
+    scoped.movement(uow, who, movement, Action.WRITE)
+    closed = reconciliation.reconcile(uow, movement, actor_for(who)).as_dict()
     uow.commit()
     return closed

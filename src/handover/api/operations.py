@@ -1,8 +1,11 @@
 """The rest of the daily work through the API: assessments, incidents, family notifications, alerts, the daily roll
 and the safeguard policy.
 
-Counts, alerts and notification tasks name people by random id only and stay open like the other reads; incidents
-carry free text about people, so reading them needs the operator token like writing them.
+What each route needs: assessments assessment:write over each person (a legal reviewer: those awaiting review);
+incidents incident:write over the movement, facility or people concerned (and incident:read to list them, as far as
+the account's scope goes); family notifications admission:read/write over the facility or person (an intake officer:
+their own facility); alerts incident:read (each one kept only when in scope); the daily roll is aggregate counts,
+public like the status (report:read); the safeguard policy safeguards:read/write.
 """
 
 from __future__ import annotations
@@ -10,14 +13,15 @@ from __future__ import annotations
 from datetime import UTC, date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import AfterValidator, BaseModel, Field
 
-from handover.api.deps import NotificationHours, Rt, Uow, Who, WriteUow, require_operator
+from handover.api import scoped
+from handover.api.deps import NotificationHours, Rt, Uow, Who, WriteUow
 from handover.api.routes import Event
 from handover.api.schema import (
-    OPERATOR_RESPONSES,
     READ_RESPONSES,
+    WRITE_RESPONSES,
     EventList,
     Id,
     Name,
@@ -26,14 +30,20 @@ from handover.api.schema import (
     When,
     events,
 )
+from handover.core.policy.access import Action, Principal, Resource, actor_for, facility_in_scope
 from handover.core.policy.safeguards import ALL, FIT_TO_TRAVEL, LEGAL_REVIEW, Safeguard
+from handover.gate import needing, needs
 from handover.services import assessments, incidents, queries, reconciliation, transfers
 from handover.services.incidents import IncidentKind
 from handover.services.person_events import EventRequest, PersonEventType, record_event
-from handover.services.ports import Incident
+from handover.services.ports import Incident, UnitOfWork
 
 router = APIRouter()
-OPERATOR = {"dependencies": [Depends(require_operator)], "responses": OPERATOR_RESPONSES}
+Reviews = Annotated[Principal, needing(Resource.ASSESSMENT, Action.WRITE)]
+Reports = Annotated[Principal, needing(Resource.INCIDENT, Action.WRITE)]
+Incidents = Annotated[Principal, needing(Resource.INCIDENT, Action.READ)]
+Admissions = Annotated[Principal, needing(Resource.ADMISSION, Action.READ)]
+Notifies = Annotated[Principal, needing(Resource.ADMISSION, Action.WRITE)]
 
 
 # --- assessments ----------------------------------------------------------------------------------------------------
@@ -51,9 +61,11 @@ class Assessment(StrictModel):
     status_code=201,
     response_model=EventList,
     summary="Record a fit-to-travel or legal-review outcome for people (one event each)",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def assess(body: Assessment, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
+def assess(body: Assessment, uow: WriteUow, rt: Rt, who: Reviews) -> dict[str, Any]:
+    scoped.people(uow, who, body.person_ids, Resource.ASSESSMENT, Action.WRITE)
+    actor = actor_for(who)
     stored = assessments.assess(uow, rt, body.person_ids, body.kind, body.outcome, body.occurred_at, actor)
     uow.commit()
     return events(stored)
@@ -109,9 +121,10 @@ def incident_dict(i: Incident) -> dict[str, Any]:
     status_code=201,
     response_model=Reported,
     summary="Report an incident; escapes, deaths, hospitalisations, returns and recaptures change custody",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def report_incident(body: NewIncident, uow: WriteUow, rt: Rt, actor: Who) -> dict[str, Any]:
+def report_incident(body: NewIncident, uow: WriteUow, rt: Rt, who: Reports) -> dict[str, Any]:
+    _incident_in_scope(uow, who, body)
     incident, stored = incidents.report(
         uow,
         rt,
@@ -121,18 +134,35 @@ def report_incident(body: NewIncident, uow: WriteUow, rt: Rt, actor: Who) -> dic
         people=body.people,
         movement_id=body.movement,
         facility_id=body.facility_id,
-        actor=actor,
+        actor=actor_for(who),
     )
     uow.commit()
     return {"incident": incident_dict(incident)} | events(stored)
 
 
-@router.get("/incidents", response_model=list[IncidentOut], summary="Incidents, latest first", **OPERATOR)
+def _incident_in_scope(uow: UnitOfWork, who: Principal, body: NewIncident) -> None:
+    """404 (as if absent) for a movement, facility or person of the report the account may not report on. People
+    taken into custody at a facility (a recapture, a return from hospital) are in scope through that facility."""
+    write, resource = Action.WRITE, Resource.INCIDENT
+    if scoped.everything(who, resource, write):
+        return
+    if body.movement is not None:
+        scoped.movement(uow, who, body.movement, write, resource)
+    if body.facility_id is not None:
+        scoped.facility(uow, who, body.facility_id, resource, write)
+    if body.facility_id is None or body.kind not in (IncidentKind.RECAPTURE, IncidentKind.HOSPITAL_RETURN):
+        scoped.people(uow, who, body.people, resource, write)
+
+
+@router.get("/incidents", response_model=list[IncidentOut], summary="Incidents, latest first", responses=READ_RESPONSES)
 def list_incidents(
     uow: Uow,
+    who: Incidents,
     movement: Annotated[str | None, Query(max_length=64, description="Only this movement's (id or code).")] = None,
 ) -> list[dict[str, Any]]:
-    return [incident_dict(i) for i in incidents.incidents(uow, movement)]
+    if movement is not None:
+        scoped.movement(uow, who, movement, Action.READ, Resource.INCIDENT)
+    return [incident_dict(i) for i in incidents.incidents(uow, movement) if scoped.sees_incident(uow, who, i)]
 
 
 # --- family notification (Mandela rule 68) --------------------------------------------------------------------------
@@ -160,6 +190,7 @@ class Notification(StrictModel):
 def notification_tasks(
     uow: Uow,
     rt: Rt,
+    who: Admissions,
     configured: NotificationHours,
     hours: Annotated[int | None, Query(ge=1, le=24 * 365, description="Override the configured hours.")] = None,
     overdue: Annotated[bool, Query(description="Only the overdue ones.")] = False,
@@ -174,7 +205,7 @@ def notification_tasks(
             "overdue": t.overdue,
         }
         for t in tasks
-        if t.overdue or not overdue
+        if (t.overdue or not overdue) and facility_in_scope(who, t.facility_id, Resource.ADMISSION, Action.READ)
     ]
 
 
@@ -183,9 +214,10 @@ def notification_tasks(
     status_code=201,
     response_model=Event,
     summary="Record that a person's family was notified (a `notified` custody event)",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
 )
-def notify(person_id: PathId, body: Notification, uow: WriteUow, rt: Rt) -> dict[str, Any]:
+def notify(person_id: PathId, body: Notification, uow: WriteUow, rt: Rt, who: Notifies) -> dict[str, Any]:
+    scoped.person(uow, who, person_id, Resource.ADMISSION, Action.WRITE)
     request = EventRequest(type=PersonEventType.NOTIFIED, occurred_at=body.occurred_at, channel=body.channel)
     stored = record_event(uow, rt, person_id, request)
     uow.commit()
@@ -208,11 +240,31 @@ class Alert(BaseModel):
     summary="Escapes and deaths, half-signed handovers, overdue family notifications; latest first",
     responses=READ_RESPONSES,
 )
-def alerts(uow: Uow, rt: Rt, hours: NotificationHours) -> list[dict[str, Any]]:
-    return [
-        {"kind": a.kind, "subject": a.subject, "message": a.message, "at": a.at.isoformat()}
-        for a in reconciliation.alerts(uow, rt.clock(), hours)
-    ]
+def alerts(uow: Uow, rt: Rt, hours: NotificationHours, who: Incidents) -> list[dict[str, Any]]:
+    found = _in_scope(uow, who, reconciliation.alerts(uow, rt.clock(), hours))
+    return [{"kind": a.kind, "subject": a.subject, "message": a.message, "at": a.at.isoformat()} for a in found]
+
+
+def _in_scope(uow: UnitOfWork, who: Principal, found: list[reconciliation.Alert]) -> list[reconciliation.Alert]:
+    """The alerts the account may see: an incident's as the incident, a half-signed handover's as its movement, and
+    the count of overdue family notifications (across every facility) only if it sees every facility's admissions."""
+    every_admission = scoped.everything(who, Resource.ADMISSION, Action.READ)
+    if every_admission and scoped.everything(who, Resource.INCIDENT, Action.READ):
+        return found
+    by_id = {i.id: i for i in uow.operations.incidents()} if found else {}
+    kept = []
+    for alert in found:
+        if alert.kind == "handover_open":
+            handover = uow.operations.handover(alert.subject)
+            seen = handover is not None and scoped.sees_movement(uow, who, handover.movement_id, Action.READ)
+        elif alert.kind == "notification_overdue":
+            seen = every_admission
+        else:
+            incident = by_id.get(alert.subject)
+            seen = incident is not None and scoped.sees_incident(uow, who, incident)
+        if seen:
+            kept.append(alert)
+    return kept
 
 
 def _day(day: date | None) -> date | None:
@@ -243,6 +295,7 @@ class Roll(BaseModel):
     response_model=Roll,
     summary="The daily roll per facility: in, out, held, in transit, expected, capacity, free",
     responses=READ_RESPONSES,
+    dependencies=[needs(Resource.REPORT, Action.READ)],
 )
 def roll(
     uow: Uow,
@@ -270,7 +323,11 @@ def _policy(applying: frozenset[Safeguard]) -> dict[str, Any]:
 
 
 @router.get(
-    "/policy/safeguards", response_model=SafeguardPolicy, summary="Which safeguards apply", responses=READ_RESPONSES
+    "/policy/safeguards",
+    response_model=SafeguardPolicy,
+    summary="Which safeguards apply",
+    responses=READ_RESPONSES,
+    dependencies=[needs(Resource.SAFEGUARDS, Action.READ)],
 )
 def get_policy(uow: Uow) -> dict[str, Any]:
     return _policy(transfers.safeguards_applying(uow))
@@ -280,7 +337,8 @@ def get_policy(uow: Uow) -> dict[str, Any]:
     "/policy/safeguards",
     response_model=SafeguardPolicy,
     summary="Set which safeguards apply (needs the permission to override safeguards)",
-    **OPERATOR,
+    responses=WRITE_RESPONSES,
+    dependencies=[needs(Resource.SAFEGUARDS, Action.WRITE)],
 )
 def set_policy(body: PolicyChange, uow: WriteUow, actor: Who) -> dict[str, Any]:
     transfers.set_safeguards(uow, body.applying, actor)

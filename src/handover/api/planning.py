@@ -6,8 +6,8 @@ date, the parameters (as JSON), the log's size (every custody change grows it), 
 limit. Adopting a day uses the plan the planner saw: the one in memory for the same key, and only while the log and
 the parameters are still what it was made from (else 409 `plan-changed`).
 
-Reads are public like the API's other reads (the plan names people by their random ids only); changing the
-parameters and adopting need the operator token.
+Reading the parameters, plans and the forecast needs plan:read (plans name people by random id and cost solver
+time); changing the parameters and adopting a day need plan:write.
 """
 
 from __future__ import annotations
@@ -23,15 +23,17 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, StrictFloat, StrictInt, field_validator
 
-from handover.api.deps import Rt, Uow, Who, WriteUow, require_operator
-from handover.api.schema import OPERATOR_RESPONSES, READ_RESPONSES, Id, StrictModel
+from handover.api.deps import Rt, Uow, Who, WriteUow
+from handover.api.schema import READ_RESPONSES, WRITE_RESPONSES, Id, StrictModel
 from handover.core.custody import Estate
 from handover.core.custody.model import TransportMode
 from handover.core.planning.forecast import Forecast
+from handover.core.policy.access import Action, Resource
+from handover.gate import needs
 from handover.i18n import _
 from handover.services import planning
 from handover.services.errors import ConflictError
@@ -39,7 +41,8 @@ from handover.services.ports import UnitOfWork
 from handover.store.uow import Database
 
 router = APIRouter()
-OPERATOR: dict[str, Any] = {"dependencies": [Depends(require_operator)], "responses": OPERATOR_RESPONSES}
+READS: dict[str, Any] = {"dependencies": [needs(Resource.PLAN, Action.READ)], "responses": READ_RESPONSES}
+WRITES: dict[str, Any] = {"dependencies": [needs(Resource.PLAN, Action.WRITE)], "responses": WRITE_RESPONSES}
 
 DEFAULT_TIME_LIMIT = 10.0
 """Seconds the solver may take by default (it stops earlier when it proves the plan within its gap)."""
@@ -133,7 +136,7 @@ def unknown_ids(uow: UnitOfWork, body: PlanParameters) -> list[dict[str, Any]]:
     "/plan/parameters",
     response_model=PlanParameters,
     summary="The planning parameters: sorties, intake caps, closures, freed places, priorities, holds",
-    responses=READ_RESPONSES,
+    **READS,
 )
 def get_parameters(uow: Uow) -> dict[str, Any]:
     return planning.parameters(uow).as_dict()
@@ -143,7 +146,7 @@ def get_parameters(uow: Uow) -> dict[str, Any]:
     "/plan/parameters",
     response_model=PlanParameters,
     summary="Replace the planning parameters (fields left out take their defaults)",
-    **OPERATOR,
+    **WRITES,
 )
 def put_parameters(body: PlanParameters, uow: WriteUow, actor: Who) -> dict[str, Any]:
     errors = unknown_ids(uow, body)
@@ -218,7 +221,7 @@ def key_for(uow: UnitOfWork, start: date, values: planning.Parameters, time_limi
     return PlanKey(
         start=start,
         parameters=json.dumps(values.as_dict(), sort_keys=True),
-        log_size=uow.custody.size(),
+        log_size=uow.custody.last_custody_index(),
         reference=hashlib.sha256(reference.encode()).hexdigest(),
         time_limit=time_limit,
     )
@@ -389,13 +392,12 @@ TimeLimitQuery = Annotated[
 # --- routes ---------------------------------------------------------------------------------------------------------
 
 
-# Plans name people (by random id) on draft movements, and each one costs seconds of solver time: planners only.
+# Plans name people (by random id) on draft movements, and each one costs seconds of solver time: plan:read.
 @router.get(
     "/plan",
     response_model=PlanAnswer,
     summary="A checked day-by-day plan to move everyone still waiting, with named draft movements and the forecast",
-    dependencies=[Depends(require_operator)],
-    responses={**READ_RESPONSES, **OPERATOR_RESPONSES},
+    **READS,
 )
 def get_plan(
     request: Request,
@@ -415,8 +417,8 @@ def get_plan(
     "/plan.csv",
     response_class=Response,
     summary="The plan's draft movements as CSV, one row per movement, with HXL hashtags",
-    dependencies=[Depends(require_operator)],
-    responses={200: {"content": {"text/csv": {}}, "description": "CSV"}, **READ_RESPONSES, **OPERATOR_RESPONSES},
+    dependencies=[needs(Resource.PLAN, Action.READ)],
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV"}, **READ_RESPONSES},
 )
 def get_plan_csv(
     request: Request,
@@ -442,7 +444,7 @@ def get_plan_csv(
     "/forecast",
     response_model=ForecastAnswer,
     summary="When the people still to move will have moved at the pace logged so far: P50, P85, P95 and what-ifs",
-    responses=READ_RESPONSES,
+    **READS,
 )
 def get_forecast(
     uow: Uow,
@@ -462,7 +464,7 @@ def get_forecast(
     status_code=201,
     response_model=Adopted,
     summary="Adopt one day of the plan: its draft movements become real draft movements with their manifests",
-    **OPERATOR,
+    **WRITES,
 )
 def adopt(request: Request, body: Adoption, rt: Rt, actor: Who) -> dict[str, Any]:
     database: Database = request.app.state.database

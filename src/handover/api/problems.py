@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from handover.gate import Denied
 from handover.i18n import _
 from handover.services.access import ForbiddenError
 from handover.services.errors import ConflictError, NotFoundError, RefusedError
@@ -108,6 +109,15 @@ def _forbidden(request: Request, exc: Exception) -> JSONResponse:
         rule=exc.rule,
         state=exc.state,
     )
+
+
+def denied_problem(request: Request, exc: Denied) -> JSONResponse:
+    """A route the principal may not use: 401 (with how to authenticate) without an account, else 403."""
+    title = _("Not authenticated") if exc.status == 401 else _("Not permitted")
+    response = problem(request, exc.status, PROBLEM_BASE + exc.rule, title, exc.message, rule=exc.rule)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"' if exc.bad_token else "Bearer"
+    return response
 
 
 def _location(loc: Sequence[Any]) -> str:

@@ -1,20 +1,29 @@
 """The JSON API, version 1: thin routes over the read-side services.
 
-No route reveals identity (names, dates of birth, nationalities): people are named by their random id only, until
-accounts and need-to-know access exist (DESIGN.md, rule 8).
+No route reveals identity (names, dates of birth, nationalities): people are named by their random id only. Counts
+are public (report:read); a person's custody chain needs person:read over them, and each read is recorded in the
+access log and the transparency log with its purpose (DESIGN.md, rule 8); the event stream is the log's (log:read);
+movements are listed as far as the principal's scope goes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from handover.api.deps import Uow
-from handover.api.problems import problem_response
+from handover.api import scoped
+from handover.api.deps import Rt, Uow, WriteUow
+from handover.api.problems import PROBLEM_BASE, problem, problem_response
 from handover.core.custody.movements import Movement as MovementRecord
-from handover.services import queries
+from handover.core.policy.access import Action, Principal, Purpose, Resource
+from handover.gate import needing, needs
+from handover.i18n import _
+from handover.services import access_log, queries
+from handover.services.errors import ConflictError
+from handover.services.ports import AccountsUnitOfWork
 
 router = APIRouter(
     responses={
@@ -91,7 +100,15 @@ class Movement(BaseModel):
     scheduled_at: str
 
 
-@router.get("/status", response_model=Status, summary="Counts derived from the custody log")
+PURPOSE_REQUIRED = "purpose-required"
+
+
+@router.get(
+    "/status",
+    response_model=Status,
+    summary="Counts derived from the custody log",
+    dependencies=[needs(Resource.REPORT, Action.READ)],
+)
 def get_status(uow: Uow) -> dict[str, Any]:
     return queries.status(uow).as_dict()
 
@@ -99,20 +116,58 @@ def get_status(uow: Uow) -> dict[str, Any]:
 @router.get(
     "/persons/{person_id}",
     response_model=Person,
-    summary="One person's current custody and whole chain, by random id",
-    responses={404: problem_response("No such person (problem document).")},
+    summary="One person's current custody and whole chain, by random id (the read is recorded, with its purpose)",
+    responses={
+        400: problem_response("A purpose is needed from this role (`rule` purpose-required), or is not one."),
+        404: problem_response("No such person, or not one this account may see (problem document)."),
+    },
 )
-def get_person(person_id: str, uow: Uow) -> dict[str, Any]:
-    return queries.person(uow, person_id).as_dict()
+def get_person(
+    request: Request,
+    person_id: str,
+    uow: WriteUow,
+    rt: Rt,
+    who: Annotated[Principal, needing(Resource.PERSON, Action.READ)],
+    purpose: Annotated[Purpose | None, Query(description="Why the record is read (some roles must say).")] = None,
+    note: Annotated[str, Query(max_length=2000, description="The reason in words (kept, never logged).")] = "",
+) -> Any:
+    # The purpose first: asking without one tells nothing about whether the person exists.
+    try:
+        chosen = access_log.purpose_for(who, purpose)
+    except ConflictError as missing:
+        if missing.rule != PURPOSE_REQUIRED:
+            raise
+        return purpose_required(request, missing.message)
+    scoped.person(uow, who, person_id, Resource.PERSON, Action.READ)
+    answer = queries.person(uow, person_id).as_dict()
+    access_log.record_read(cast(AccountsUnitOfWork, uow), rt, who, person_id, chosen, note)
+    uow.commit()
+    return answer
 
 
-@router.get("/facilities", response_model=list[FacilityOccupancy], summary="Occupancy per estate against capacity")
+def purpose_required(request: Request, message: str) -> JSONResponse:
+    return problem(
+        request, 400, PROBLEM_BASE + PURPOSE_REQUIRED, _("A purpose is needed"), message, rule=PURPOSE_REQUIRED
+    )
+
+
+@router.get(
+    "/facilities",
+    response_model=list[FacilityOccupancy],
+    summary="Occupancy per estate against capacity",
+    dependencies=[needs(Resource.REPORT, Action.READ)],
+)
 def get_facilities(uow: Uow) -> list[dict[str, Any]]:
     facilities: list[dict[str, Any]] = queries.status(uow).as_dict()["facilities"]
     return facilities
 
 
-@router.get("/events", response_model=EventPage, summary="Custody events in log order")
+@router.get(
+    "/events",
+    response_model=EventPage,
+    summary="Custody events in log order (every event of every person: the log's readers only)",
+    dependencies=[needs(Resource.LOG, Action.READ)],
+)
 def get_events(
     uow: Uow,
     after: int = Query(-1, ge=-1, description="Log index to continue after; -1 starts at the beginning."),
@@ -126,9 +181,9 @@ def get_events(
     }
 
 
-@router.get("/movements", response_model=list[Movement], summary="Group transfers")
-def get_movements(uow: Uow) -> list[dict[str, Any]]:
-    return [movement_dict(m) for m in queries.movements(uow)]
+@router.get("/movements", response_model=list[Movement], summary="Group transfers (those in the account's scope)")
+def get_movements(uow: Uow, who: Annotated[Principal, needing(Resource.MOVEMENT, Action.READ)]) -> list[dict[str, Any]]:
+    return [movement_dict(m) for m in scoped.movements(uow, who, queries.movements(uow))]
 
 
 def movement_dict(m: MovementRecord) -> dict[str, Any]:

@@ -42,24 +42,33 @@ def _storable(moment: datetime) -> datetime:
 
 When = Annotated[AwareDatetime, AfterValidator(_storable)]
 
-# Every route that writes, or reads operational records with free text about people, declares these answers.
-OPERATOR_RESPONSES: dict[int | str, dict[str, Any]] = {
+_NO_ACCOUNT = problem_response(
+    "No account: no token and no session, or a token that is not valid (problem document; see WWW-Authenticate)."
+)
+_NOT_PERMITTED = problem_response(
+    "The account's role, or its token, does not allow this (problem document with `rule` permission-required)."
+)
+# Every route that writes declares these answers.
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: problem_response("Bad request (problem document)."),
-    401: problem_response("No valid operator token (problem document; see WWW-Authenticate)."),
-    403: problem_response(
-        "Writes are disabled (no operator token is configured), or the actor lacks the permission "
-        "(problem document with `rule` permission-required)."
+    401: _NO_ACCOUNT,
+    403: _NOT_PERMITTED,
+    404: problem_response(
+        "A person, facility, authority, route, movement, leg, officer or handover does not exist, or is not in the "
+        "account's scope (the same answer)."
     ),
-    404: problem_response("A person, facility, authority, route, movement, leg, officer or handover does not exist."),
     409: problem_response(
         "Refused by a custody rule (with `person_id`, `rule` and `state`) or by a rule about a movement, handover or "
         "safeguard (with `subject`, `rule` and `state`). Nothing was written."
     ),
     422: problem_response("The request is not valid (problem document with an `errors` list)."),
 }
+# Reads that need an account.
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: problem_response("Bad request (problem document)."),
-    404: problem_response("Not found (problem document)."),
+    401: _NO_ACCOUNT,
+    403: _NOT_PERMITTED,
+    404: problem_response("Not found, or not in the account's scope (the same problem document)."),
     422: problem_response("The request is not valid (problem document with an `errors` list)."),
 }
 

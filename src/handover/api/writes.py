@@ -1,26 +1,32 @@
 """The JSON API's write side for people: registration, one person's events and corrections.
 
-Routes parse, require the operator, call one service and commit; movements, handovers and the other operations are
-in `movements`, `handovers` and `operations`.
+Routes parse, check the account and its scope, call one service and commit; movements, handovers and the other
+operations are in `movements`, `handovers` and `operations`.
 
 Every route runs in one unit of work: it commits only after the service returns, and any refusal or error rolls the
 whole request back, so nothing is partly written (DESIGN.md, rule 7). Refusals answer 409 problem documents naming
-the person, the rule and the state. Until accounts exist one operator token guards every write (rule 8 comes with
-accounts); reads stay as they are.
+the person, the rule and the state.
+
+What each route needs (DESIGN.md, rule 8): these are the facility's record of the people it holds, so all of them
+need admission:write, over the facility (registration) or the person (events, corrections). An event recorded here
+that is a safeguard review (`assessed`) needs assessment:write as well, and one that is an incident (escape, death,
+hospital, recapture) incident:write, each over the person; an event that brings someone into a facility (recapture,
+arrival, admission) may be recorded by whoever may write that facility's records.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import Field
 
-from handover.api.deps import Rt, WriteUow, require_operator
+from handover.api import scoped
+from handover.api.deps import Rt, WriteUow
 from handover.api.routes import Event
 from handover.api.schema import (
-    OPERATOR_RESPONSES,
+    WRITE_RESPONSES,
     Country,
     EventList,
     Id,
@@ -33,10 +39,24 @@ from handover.api.schema import (
 )
 from handover.core.custody import Sex
 from handover.core.custody.identity import Identity
+from handover.core.policy.access import Action, Principal, Resource
+from handover.gate import needing
 from handover.services import custody, queries, registry
 from handover.services.person_events import EventRequest, PersonEventType, record_event
 
-router = APIRouter(dependencies=[Depends(require_operator)], responses=OPERATOR_RESPONSES)
+router = APIRouter(responses=WRITE_RESPONSES)
+Records = Annotated[Principal, needing(Resource.ADMISSION, Action.WRITE)]
+
+# The resource an event of each type belongs to, beyond the facility's record (admission).
+EVENT_RESOURCE: dict[PersonEventType, Resource] = {
+    PersonEventType.ASSESSED: Resource.ASSESSMENT,
+    PersonEventType.HOSPITALISED: Resource.INCIDENT,
+    PersonEventType.ESCAPED: Resource.INCIDENT,
+    PersonEventType.RECAPTURED: Resource.INCIDENT,
+    PersonEventType.DIED: Resource.INCIDENT,
+}
+# Events that bring the person into the facility named: the facility's scope is enough (an escaped person is nobody's).
+INTO_FACILITY = frozenset({PersonEventType.RECAPTURED, PersonEventType.ARRIVED, PersonEventType.ADMITTED})
 
 
 class NewPerson(StrictModel):
@@ -90,7 +110,8 @@ class Correction(StrictModel):
 
 
 @router.post("/persons", status_code=201, response_model=EventList, summary="Register people (identity is not echoed)")
-def register_people(body: Registration, uow: WriteUow, rt: Rt) -> dict[str, Any]:
+def register_people(body: Registration, uow: WriteUow, rt: Rt, who: Records) -> dict[str, Any]:
+    scoped.facility(uow, who, body.facility_id, Resource.ADMISSION, Action.WRITE)
     people = [registry.NewPerson(p.identity(), body.facility_id, body.custodian_id, p.person_id) for p in body.people]
     stored = registry.register_people(uow, rt, people, body.occurred_at)
     uow.commit()
@@ -100,7 +121,13 @@ def register_people(body: Registration, uow: WriteUow, rt: Rt) -> dict[str, Any]
 @router.post(
     "/persons/{person_id}/events", status_code=201, response_model=Event, summary="Record an event for one person"
 )
-def record_person_event(person_id: PathId, body: PersonEvent, uow: WriteUow, rt: Rt) -> dict[str, Any]:
+def record_person_event(person_id: PathId, body: PersonEvent, uow: WriteUow, rt: Rt, who: Records) -> dict[str, Any]:
+    resource = EVENT_RESOURCE.get(body.type, Resource.ADMISSION)
+    scoped.must(who, resource, Action.WRITE)
+    if body.facility_id is not None:
+        scoped.facility(uow, who, body.facility_id, resource, Action.WRITE)
+    if body.type not in INTO_FACILITY or body.facility_id is None:
+        scoped.person(uow, who, person_id, resource, Action.WRITE)
     stored = record_event(uow, rt, person_id, EventRequest(**body.model_dump()))
     uow.commit()
     return queries.event_dict(stored)
@@ -112,7 +139,8 @@ def record_person_event(person_id: PathId, body: PersonEvent, uow: WriteUow, rt:
     response_model=Event,
     summary="Void one earlier event of a person by a correction that points at it",
 )
-def correct(person_id: PathId, body: Correction, uow: WriteUow, rt: Rt) -> dict[str, Any]:
+def correct(person_id: PathId, body: Correction, uow: WriteUow, rt: Rt, who: Records) -> dict[str, Any]:
+    scoped.person(uow, who, person_id, Resource.ADMISSION, Action.WRITE)
     stored = custody.correct(uow, rt, person_id, body.target_event_id, body.reason)
     uow.commit()
     return queries.event_dict(stored)

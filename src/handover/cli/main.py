@@ -81,6 +81,7 @@ def demo(
         built = json.loads(existing)
         if built.get("seed") == seed and (people is None or built.get("people") == people):
             console.print(_("The demo (seed {seed}) is already built here.").format(seed=seed))
+            _demo_people_at_work(db, seed)
             _checkpoint_demo(db)
             return
     with (
@@ -105,7 +106,25 @@ def demo(
             people=summary.people, moved=summary.moved, groups=summary.groups, seed=summary.seed
         )
     )
+    _demo_people_at_work(db, seed)
     _checkpoint_demo(db)
+
+
+def _demo_people_at_work(db: Database, seed: int) -> None:
+    """The demo's accounts (listed, with their published passwords and TOTP secrets) and repatriation cases."""
+    from handover.demo.people_at_work import add_accounts_and_cases
+
+    with _refusals():
+        users, cases = add_accounts_and_cases(db.unit_of_work, seed)
+    if cases is not None:
+        console.print(
+            _("Repatriation: {cases} cases across {countries} countries.").format(
+                cases=cases.total, countries=len(cases.cases)
+            )
+        )
+    console.print(_("Demo accounts (demo only: these passwords and second factors are published):"))
+    for user in users:
+        typer.echo("  " + user.line())
 
 
 def _checkpoint_demo(db: Database) -> None:
@@ -144,7 +163,7 @@ def serve(
     import uvicorn
 
     from handover.app import create_app
-    from handover.keys import DEMO_OPERATOR_TOKEN, configured_signer, demo_operator_token
+    from handover.keys import configured_signer
     from handover.settings import Settings
 
     settings = Settings()
@@ -153,15 +172,11 @@ def serve(
     signer = configured_signer(settings, demo=demo)
     if signer is None:
         errors.print(_("No signing key configured (HANDOVER_SIGNING_KEY): the log will not be checkpointed."))
-    token = settings.operator_token
-    if not token and demo:
-        token = demo_operator_token()
+    if demo:
         console.print(
-            _("Demo operator token (sign in at /signin to act as the operator): {path}").format(
-                path=DEMO_OPERATOR_TOKEN
-            )
+            _("Demo: sign in at /signin as one of the accounts `handover demo` listed (the page lists them).")
         )
-    app = create_app(db, signer=signer, operator_token=token)
+    app = create_app(db, signer=signer)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port)
 
 

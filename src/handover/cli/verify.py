@@ -44,7 +44,10 @@ def verify(
             "--token",
             envvar="HANDOVER_MONITOR_TOKEN",
             show_default=False,
-            help=_("The monitor token, for entry bundles and identity records over HTTP."),
+            help=_(
+                "An API token of a monitor's account (`handover user token create`), for entry bundles and identity "
+                "records over HTTP."
+            ),
         ),
     ] = None,
     identities: Annotated[
@@ -99,12 +102,15 @@ def _verdict(outcome: Outcome, as_json: bool) -> None:
         console.print(
             "[bold green]verified[/bold green]: "
             + escape(
-                _("{origin} at size {size}, root {root}: {people} people, {events} events.").format(
+                _(
+                    "{origin} at size {size}, root {root}: {people} people, {events} events, {access} access entries."
+                ).format(
                     origin=outcome.origin,
                     size=outcome.size,
                     root=b64(outcome.root),
                     people=outcome.people,
-                    events=outcome.size,
+                    events=outcome.events,
+                    access=outcome.access_entries,
                 )
             )
         )

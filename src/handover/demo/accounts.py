@@ -79,6 +79,11 @@ def demo_password(seed: int, name: str) -> str:
     return "demo-" + base64.b32encode(_secret(seed, name, "password", 10)).decode().lower()
 
 
+def demo_totp_secret(seed: int, user: DemoUser) -> bytes | None:
+    """The demo user's TOTP secret, or None when the role needs no second factor."""
+    return _secret(seed, user.name, "totp", signin.SECRET_BYTES) if requires_second_factor(user.role) else None
+
+
 def add_demo_accounts(uow: AccountsUnitOfWork, rt: Runtime, seed: int = 2026) -> list[DemoAccount]:
     """Make the demo's accounts (idempotent: existing ones are left as they are and listed again)."""
     if uow.meta.get(DEMO_KEY) is None:
@@ -91,7 +96,7 @@ def add_demo_accounts(uow: AccountsUnitOfWork, rt: Runtime, seed: int = 2026) ->
     made: list[DemoAccount] = []
     for user in USERS:
         password = demo_password(seed, user.name)
-        secret = _secret(seed, user.name, "totp", signin.SECRET_BYTES) if requires_second_factor(user.role) else None
+        secret = demo_totp_secret(seed, user)
         account = uow.accounts.by_name(user.name)
         if account is None:
             account, _ = accounts.add_account(

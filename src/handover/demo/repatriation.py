@@ -205,7 +205,15 @@ def add_demo_repatriation(
     # Day 8: Kazakhstan's first flight (carried out) and second (scheduled), by road to Qamishli airport.
     at(day * 8)
     kazakh = [c for c, path, _who in plans if c.country == "KZ" and CaseAction.SCHEDULE in path]
-    leaving = [c for c, path, _who in plans if c.country == "KZ" and CaseAction.COMPLETE in path]
+    # Only people held at the road's origin can be carried out by it; in a small demo some scheduled ones are held
+    # elsewhere, and they stay scheduled, waiting to be brought there.
+    states = uow.custody.states([c.person_id for c in kazakh])
+    at_origin = {
+        person_id
+        for person_id, state in states.items()
+        if state.status is Status.HELD and state.movement_id is None and state.facility_id == ROAD_TO_AIRPORT.origin_id
+    }
+    leaving = [c for c, path, _who in plans if c in kazakh and CaseAction.COMPLETE in path and c.person_id in at_origin]
     staying = [c for c in kazakh if c not in leaving]
     officers = DemoOfficers(seed)
     diplomat = _principal(users, Role.DIPLOMAT, "KZ") or planner

@@ -1,8 +1,9 @@
 """The monitor: checks a handover log from outside, trusting nothing the server says.
 
 It reads what the log publishes (C2SP tlog-tiles: the signed checkpoint, hash tiles, entry bundles, plus the server's
-current counts and, with the monitor token, the identity records) through a `LogSource`, over HTTP or from a directory
-`handover log export` wrote, and recomputes everything from the entries with the pure core. Modules:
+current counts and the identity records; over HTTP, entry bundles and identity records need an API token of a
+monitor's account) through a `LogSource`, over HTTP or from a directory `handover log export` wrote, and recomputes
+everything from the entries with the pure core. Modules:
 
 - `sources`: where the log is read from (`HttpSource` with httpx2, `DirectorySource`), behind one small interface.
 - `checks`: the checks themselves, as plain functions; each raises `Discrepancy` naming what is wrong and where.

@@ -5,7 +5,8 @@ index (or the tile, the checkpoint, the person) and says what is wrong. The step
 
 1. `open_checkpoint`: the signed note opens with the verifier key; the checkpoint's origin is the key's name.
 2. `read_entries`: every entry bundle of the tree, each entry a canonical custody event, event ids unique (and each
-   person's events folded as they are decoded, the verdict on them held back for step 5).
+   person's events folded as they are decoded, the verdict on them held back for step 5), or a canonical access
+   entry (a read of a person's record: told apart by its first bytes, decoded and counted, never folded).
 3. `check_tiles`: every hash tile recomputed from the entries equals the published one, byte for byte, and the
    recomputed root equals the checkpoint's.
 4. `check_history`: the tree extends the checkpoint verified last time (recomputed from the entries, not proved by
@@ -21,23 +22,27 @@ import base64
 import gc
 import itertools
 import json
+import marshal
 import os
 import pickle
 import signal
 import traceback
 import zlib
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from handover.core.access import leaf as access_leaf
 from handover.core.custody import CustodyEvent, EventType, PersonState, Refused, Status, fold, leaf
 from handover.core.custody.identity import Identity, commitment
 from handover.core.custody.model import Estate, Sex
 from handover.core.tlog.checkpoint import Checkpoint
-from handover.core.tlog.hashing import HASH_SIZE, leaf_hash, node_hash
+from handover.core.tlog.hashing import HASH_SIZE, hash_leaves, hash_pairs, leaf_hash
 from handover.core.tlog.note import InvalidSignature, MalformedNote, NoteError, UnverifiedNote, Verifier, open_note
 from handover.core.tlog.tiles import (
     TILE_HEIGHT,
@@ -168,6 +173,8 @@ class Entries:
     chains: Chains | Discrepancy
     tile_roots: bytes = b""
     """The root of each full level-0 tile (so the level-1 row), computed alongside the leaf hashes."""
+    access_entries: int = 0
+    """How many entries are access entries (reads of a person's record) rather than custody events."""
 
 
 def read_entries(
@@ -216,7 +223,8 @@ def _joined(
     else:
         chains = Chains.joined([share.chains for share in shares if isinstance(share.chains, Chains)])
     hashes = b"".join(share.hashes for share in shares)
-    return Entries(size, hashes, chains, b"".join(share.roots for share in shares))
+    access = sum(share.access_entries for share in shares)
+    return Entries(size, hashes, chains, b"".join(share.roots for share in shares), access)
 
 
 def _split(source: LogSource, bundle: EntryBundle, data: bytes) -> list[bytes]:
@@ -249,7 +257,42 @@ class _Share:
     """The root of each full tile of its leaf hashes."""
     event_ids: dict[str, int] = field(default_factory=dict)
     """Log index of each of its events, to find an event logged for two people (in two shares)."""
+    sent_event_ids: _SentEventIds | None = None
+    """The event ids instead, as a worker sent them back."""
     chains: Chains | Discrepancy | None = None
+    access_entries: int = 0
+    """Access entries in the bundles it hashes (the share that hashes a bundle decodes its access entries)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A worker sends its share back pickled. Its event ids, a dict of an entry per event, would take longer to
+        # pickle, and longer again to build back, than the rest of the share: they travel as a list and an array.
+        state = dict(self.__dict__, event_ids={})
+        state["sent_event_ids"] = _SentEventIds(list(self.event_ids), array("q", self.event_ids.values()))
+        return (_Share, (), state)
+
+
+@dataclass(frozen=True)
+class _SentEventIds:
+    """A share's event ids as a worker sends them back: the ids, and their log indexes in the same order."""
+
+    ids: list[str]
+    indexes: array[int]
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(zip(self.ids, self.indexes, strict=True))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_SentEventIds._unmarshalled, (_marshalled(self.ids), self.indexes))
+
+    @staticmethod
+    def _unmarshalled(ids: bytes, indexes: array[int]) -> _SentEventIds:
+        return _SentEventIds(marshal.loads(ids), indexes)
+
+
+def _marshalled(strings: Any) -> bytes:
+    """Lists of strings, as a worker sends them back: marshal writes them several times faster than pickle, which
+    looks every object up in a table to write repeats once; so does marshal from version 3, hence version 2."""
+    return marshal.dumps(strings, 2)
 
 
 def _read_share(blobs: Sequence[bytes], size: int, share: int, shares: int) -> _Share:
@@ -270,12 +313,21 @@ def _read_share(blobs: Sequence[bytes], size: int, share: int, shares: int) -> _
             if len(raw) != bundle.width:
                 result.bad_bundle = number
                 break
-            if number in hashed:
-                rows.append(b"".join(map(leaf_hash, raw)))
+            mine = number in hashed
+            if mine:
+                rows.append(hash_leaves(raw))
                 if bundle.width == TILE_WIDTH:
                     roots.append(_perfect_root(rows[-1]))
+            # Access entries (rare, found by a search of the whole bundle first) belong to no person's share: the
+            # process hashing their bundle decodes and counts them, in log order with its custody events.
+            access = _access_offsets(raw) if access_leaf.PREFIX in data else None
             keys = leaf.person_keys(raw) if shares > 1 else None
             for offset, entry in enumerate(raw):
+                if access and offset in access:
+                    if mine:
+                        _decode_access(entry, bundle.start + offset, bundle)
+                        result.access_entries += 1
+                    continue
                 if keys is not None and zlib.crc32(keys[offset]) % shares != share:
                     continue  # another process's person
                 index = bundle.start + offset
@@ -311,6 +363,22 @@ def _decode(entry: bytes, index: int, bundle: EntryBundle, key: bytes | None) ->
     return event
 
 
+def _access_offsets(raw: Sequence[bytes]) -> frozenset[int]:
+    return frozenset(offset for offset, entry in enumerate(raw) if access_leaf.is_access(entry))
+
+
+def _decode_access(entry: bytes, index: int, bundle: EntryBundle) -> access_leaf.AccessEntry:
+    try:
+        return access_leaf.decode(entry)
+    except ValueError as error:
+        raise Discrepancy(
+            "entry-not-canonical",
+            _("log index {index}: the entry is not a canonical access entry: {error}").format(index=index, error=error),
+            index=index,
+            path=bundle.path,
+        ) from None
+
+
 def _duplicate(event_id: str, index: int, earlier: int, bundle: EntryBundle) -> Discrepancy:
     return Discrepancy(
         "duplicate-event",
@@ -324,15 +392,33 @@ def _duplicate(event_id: str, index: int, earlier: int, bundle: EntryBundle) -> 
 
 def _duplicates_across(shares: Sequence[_Share], bundles: Sequence[EntryBundle]) -> list[Discrepancy]:
     """The first event logged again in another share (each share has found its own repeats)."""
+    if _no_id_in_two(shares):
+        return []  # as almost always: found without building a dict of the ids a worker sent
+    logged = [share.event_ids if share.sent_event_ids is None else share.sent_event_ids.as_dict() for share in shares]
     repeats = [
-        (max(a.event_ids[event_id], b.event_ids[event_id]), min(a.event_ids[event_id], b.event_ids[event_id]), event_id)
-        for a, b in itertools.combinations(shares, 2)
-        for event_id in a.event_ids.keys() & b.event_ids.keys()
+        (max(a[event_id], b[event_id]), min(a[event_id], b[event_id]), event_id)
+        for a, b in itertools.combinations(logged, 2)
+        for event_id in a.keys() & b.keys()
     ]
-    if not repeats:
-        return []
     index, earlier, event_id = min(repeats)
     return [_duplicate(event_id, index, earlier, bundles[index // TILE_WIDTH])]
+
+
+def _no_id_in_two(shares: Sequence[_Share]) -> bool:
+    """Whether no event id is in two shares. This process's share (the first) holds its ids in a dict, against which
+    the ids a worker sent are checked as they came; with more workers, the ids seen so far go into a set."""
+    first, *others = [_ids(share) for share in shares]
+    seen: AbstractSet[str] = first if isinstance(first, KeysView) else set(first)
+    for number, ids in enumerate(others, 1):
+        if not seen.isdisjoint(ids):
+            return False
+        if number < len(others):
+            seen = {*seen, *ids}
+    return True
+
+
+def _ids(share: _Share) -> KeysView[str] | list[str]:
+    return share.event_ids.keys() if share.sent_event_ids is None else share.sent_event_ids.ids
 
 
 def _default_workers(size: int) -> int:
@@ -503,10 +589,9 @@ def recompute_tiles(leaf_hashes: bytes, tile_roots: bytes | None = None) -> dict
 
 def _perfect_root(data: bytes) -> bytes:
     """Root of the perfect subtree whose bottom row is `data` (a power-of-two count of hashes)."""
-    hashes = [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
-    while len(hashes) > 1:
-        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
-    return hashes[0]
+    while len(data) > HASH_SIZE:
+        data = hash_pairs(data)
+    return data
 
 
 def tile_reader(tiles: Mapping[Tile, bytes]) -> HashReader:
@@ -699,20 +784,21 @@ class Tally:
     moved: int = 0
     at_origin: int = 0
 
-    def count(self, state: PersonState, origin: str | None) -> None:
-        status, place = state.status, state.facility_id
-        self.by_status[status] += 1
+    def count(self, status: Status, place: str | None, estate: Estate, at_origin: bool, people: int = 1) -> None:
+        """Count `people` people in `status` at `place` (None for none), held in `estate` there if held, and at the
+        place they were registered at or not."""
+        self.by_status[status] += people
         if place is None:
             return
         if status is _HELD:
-            self.held[place, state.estate] += 1
-            if place == origin:
-                self.at_origin += 1
+            self.held[place, estate] += people
+            if at_origin:
+                self.at_origin += people
             else:
-                self.moved += 1
-                self.received[place] += 1
+                self.moved += people
+                self.received[place] += people
         elif status is _ARRIVED:
-            self.awaiting[place] += 1
+            self.awaiting[place] += people
 
     def add(self, other: Tally) -> None:
         self.by_status.update(other.by_status)
@@ -734,6 +820,18 @@ class Chains:
     @property
     def people(self) -> int:
         return len(self.registrations)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A worker sends its chains back pickled. Its people's registrations, a dict of an entry per person, travel
+        # as columns, the strings marshalled: several times faster to send, and to build back.
+        registered = self.registrations.values()
+        people = _marshalled((list(self.registrations), [logged for _, logged in registered]))
+        return (Chains._rebuilt, (self.tally, people, array("q", [index for index, _ in registered])))
+
+    @staticmethod
+    def _rebuilt(tally: Tally, people: bytes, indexes: array[int]) -> Chains:
+        ids, logged = marshal.loads(people)
+        return Chains(tally, dict(zip(ids, zip(indexes, logged, strict=True), strict=True)))
 
     @staticmethod
     def joined(parts: Sequence[Chains]) -> Chains:
@@ -763,13 +861,18 @@ def _fold_people(by_person: Mapping[str, list[CustodyEvent]], indexes: Mapping[s
     """Fold each person's chain of events (in log order; `indexes` gives each event's log index by event id); the
     refusal with the lowest log index, if any."""
     chains = Chains(Tally(), {})
-    count, registrations = chains.tally.count, chains.registrations
+    registrations = chains.registrations
+    # People are counted by kind (all the tally needs of a person), then each kind into the tally: there are few
+    # kinds, and counting each person into the tally's Counters directly would cost several times more (a Counter
+    # overrides __delitem__, which sends every item assignment through a Python-level lookup).
+    kinds: dict[tuple[Status, str | None, Estate, bool], int] = {}
     failures: list[Discrepancy] = []
     for person_id, chain in by_person.items():
         result = _fold(chain)
         if type(result) is PersonState:
             first = chain[0]
-            count(result, first.facility_id)
+            kind = (result.status, result.facility_id, result.estate, result.facility_id == first.facility_id)
+            kinds[kind] = kinds.get(kind, 0) + 1
             logged = first.detail("identity") if first.type is _REGISTERED else None
             registrations[person_id] = (indexes[first.event_id], logged)
             continue
@@ -785,6 +888,8 @@ def _fold_people(by_person: Mapping[str, list[CustodyEvent]], indexes: Mapping[s
         failures.append(_refusal(person_id, indexes[refused.event_id], refused, result))
     if failures:
         return min(failures, key=lambda failure: failure.index or 0)
+    for kind, people in kinds.items():
+        chains.tally.count(*kind, people)
     return chains
 
 

@@ -38,6 +38,8 @@ class Outcome:
     size: int | None = None
     root: bytes | None = None
     people: int | None = None
+    access_entries: int | None = None
+    """Entries that are access entries (reads of a person's record); the other entries are custody events."""
     steps: list[Step] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failure: Discrepancy | None = None
@@ -50,13 +52,21 @@ class Outcome:
     def verified(self) -> bool:
         return self.failure is None
 
+    @property
+    def events(self) -> int | None:
+        """Custody events in the verified tree."""
+        if not self.verified or self.size is None:
+            return None
+        return self.size - (self.access_entries or 0)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "verified": self.verified,
             "source": self.source,
             "origin": self.origin,
             "size": self.size,
-            "events": self.size if self.verified else None,
+            "events": self.events,
+            "access_entries": self.access_entries if self.verified else None,
             "root": b64(self.root) if self.root is not None else None,
             "root_hex": self.root.hex() if self.root is not None else None,
             "people": self.people,
@@ -126,9 +136,17 @@ def verify_log(
             ),
         )
 
-        # 2. Every entry, decoded as a canonical custody event.
+        # 2. Every entry, decoded as a canonical custody event or access entry.
         entries = checks.read_entries(source, checkpoint.size, progress("entry bundles"), workers=workers)
-        done(2, "entries", _("{count} entries decoded as canonical custody events").format(count=entries.size))
+        outcome.access_entries = entries.access_entries
+        events = entries.size - entries.access_entries
+        done(
+            2,
+            "entries",
+            _("{count} entries decoded: {events} canonical custody events, {access} canonical access entries").format(
+                count=entries.size, events=events, access=entries.access_entries
+            ),
+        )
 
         # 3. Every hash tile recomputed from the entries and compared; the root with the checkpoint's.
         tiles = checks.check_tiles(source, checkpoint, entries, progress("tiles"))
@@ -159,7 +177,7 @@ def verify_log(
             5,
             "custody",
             _("{people} people's custody chains ({events} events) accepted by the custody machine").format(
-                people=chains.people, events=entries.size
+                people=chains.people, events=events
             ),
         )
 

@@ -2,7 +2,7 @@
 
 Both lay the log out as C2SP tlog-tiles (`checkpoint`, `tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`) plus two
 handover extras: `status` (the server's current counts, JSON) and `identities` (identity records with their salts,
-JSON lines; monitor token only). A source only fetches bytes: it checks nothing and is trusted for nothing.
+JSON lines; for a monitor's account only). A source only fetches bytes: it checks nothing and is trusted for nothing.
 
 Two kinds of trouble are told apart, because they mean different things:
 
@@ -62,7 +62,8 @@ class LogSource(Protocol):
 
 
 class HttpSource:
-    """A log served over HTTP under `<base URL>/log/`. The monitor token goes only to the routes that need it."""
+    """A log served over HTTP under `<base URL>/log/`. The token (an API token of a monitor's account) goes only to the
+    routes that need it."""
 
     def __init__(
         self,
@@ -121,18 +122,27 @@ class HttpSource:
         if private:
             if self._token is None:
                 raise SourceError(
-                    _("{url} needs the monitor token: pass --token or set HANDOVER_MONITOR_TOKEN.").format(url=url)
+                    _(
+                        "{url} needs an API token of a monitor's account: pass --token or set HANDOVER_MONITOR_TOKEN."
+                    ).format(url=url)
                 )
             headers["Authorization"] = f"Bearer {self._token}"
         try:
             with self._client.stream("GET", url, headers=headers) as response:
                 if response.status_code == 404:
                     raise NotPublished(path)
-                if response.status_code in (401, 403):
+                if response.status_code == 401:
                     raise SourceError(
-                        _("{url} refused access (HTTP {status}): check the monitor token.").format(
-                            url=url, status=response.status_code
-                        )
+                        _(
+                            "{url} refused access (HTTP 401): the token is not valid (unknown, revoked or expired)."
+                        ).format(url=url)
+                    )
+                if response.status_code == 403:
+                    raise SourceError(
+                        _(
+                            "{url} refused access (HTTP 403): the token does not allow reading the log's entries "
+                            "(log:read, which a monitor's account holds)."
+                        ).format(url=url)
                     )
                 if response.status_code != 200:
                     raise SourceError(_("{url} answered HTTP {status}.").format(url=url, status=response.status_code))

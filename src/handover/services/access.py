@@ -6,7 +6,8 @@ from handover.core.policy.permissions import Actor, Permission
 from handover.i18n import _
 from handover.services.errors import ConflictError
 
-# Until accounts exist, every request made with the operator token acts as this one operator.
+# What the command line acts as: whoever runs it holds the database itself. Requests act as their account
+# (`handover.gate`), never as this.
 OPERATOR = Actor("operator", "Operator")
 
 

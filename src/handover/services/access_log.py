@@ -5,8 +5,8 @@ from the same counter as custody events, in the same transaction: the published 
 only (`handover.core.access.leaf`), the stated reason in words stays in the table.
 
 Routes call `record_read` (or `record_reads` for a list that shows people's records) in a writing unit of work
-before answering. Until the log serves access entries in its entry bundles and the monitor reads them (see the
-design note in the issue 6 report), a database with access entries has entry bundles that leave them out.
+before answering. The log's entry bundles serve access entries among custody events, by index (`log.entries`), and
+`handover verify` decodes and counts them, keeping them out of the custody chains.
 """
 
 from __future__ import annotations
@@ -107,6 +107,11 @@ def reads_of(uow: AccountsUnitOfWork, person_id: str, limit: int = 100) -> list[
 
 def reads_by(uow: AccountsUnitOfWork, reader_id: str, limit: int = 100) -> list[AccessRecord]:
     return uow.access_log.by_reader(reader_id, limit)
+
+
+def latest(uow: AccountsUnitOfWork, limit: int = 100) -> list[AccessRecord]:
+    """The newest reads first, whoever read whom (for monitors)."""
+    return uow.access_log.latest(limit)
 
 
 def entries(uow: AccountsUnitOfWork, after: int = -1, limit: int = 100) -> list[AccessRecord]:

@@ -298,7 +298,7 @@ def _last_active_admin(uow: AccountsUnitOfWork, found: Account) -> bool:
 
 
 def disable(uow: AccountsUnitOfWork, rt: Runtime, name: str, by: Principal | None = None) -> Account:
-    """The account can no longer sign in, and none of its tokens work. Nothing is deleted."""
+    """The account can no longer sign in, its sessions end and none of its tokens work. Nothing is deleted."""
     _require(by, "all:account:write")
     found = account(uow, name)
     if found.disabled:
@@ -312,6 +312,7 @@ def disable(uow: AccountsUnitOfWork, rt: Runtime, name: str, by: Principal | Non
         )
     changed = replace(found, disabled_at=rt.clock())
     uow.accounts.update(changed)
+    uow.accounts.end_sessions_of(found.id, rt.clock())
     return changed
 
 
@@ -330,6 +331,7 @@ def reset_password(uow: AccountsUnitOfWork, rt: Runtime, name: str, by: Principa
     secret = one_time_password()
     changed = replace(found, password_hash=hash_password(secret, rt.new_salt()), password_must_change=True)
     uow.accounts.update(changed)
+    uow.accounts.end_sessions_of(found.id, rt.clock())  # whoever knew the old password is signed out
     return changed, secret
 
 

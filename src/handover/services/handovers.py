@@ -45,7 +45,7 @@ def register_officer(
     uow: UnitOfWork, rt: Runtime, name: str, authority_id: str, key: str, actor: Actor = OPERATOR
 ) -> Officer:
     """An officer of an authority, with the public key their handover signatures are checked against."""
-    require(actor, Permission.RUN_MOVEMENTS)
+    require(actor, Permission.MANAGE_REFERENCE)
     reference.authority(uow, authority_id)
     if not name.strip():
         raise ValueError(_("An officer needs a name."))

@@ -1,16 +1,22 @@
-"""The transparency log: one leaf per custody event, in log order, and signed checkpoints over it.
+"""The transparency log: one leaf per entry, in log order, and signed checkpoints over it.
 
-Leaves and their stored hashes are written in the same transaction as the events (see custody.record), so the tree
-always matches the committed events. Checkpoints are signed only over committed state and only after proving the
-new tree consistent with the last checkpoint signed.
+The log holds two kinds of entry in one index sequence, both taking their indexes from the one log counter: custody
+events (rows of `custody_events`, leaf `core.custody.leaf`) and access entries, each a read of a person's record
+(rows of `access_log`, leaf `core.access.leaf`). Entry bundles serve them merged by index. The bytes tell them apart:
+an access leaf opens with `{"at":"` and a canonical custody leaf never does (`core.access.leaf.is_access`), so a
+monitor decodes each with its own decoder, folds custody events into custody chains and counts access entries.
+
+Leaves and their stored hashes are written in the same transaction as the events and reads (see custody.record and
+access_log.record_reads), so the tree always matches the committed entries. Checkpoints are signed only over
+committed state and only after proving the new tree consistent with the last checkpoint signed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from handover.core.custody import leaf
 from handover.core.tlog.checkpoint import Checkpoint
 from handover.core.tlog.hashing import leaf_hash
 from handover.core.tlog.note import Signer, sign
@@ -35,9 +41,11 @@ from handover.core.tlog.tree import (
 )
 from handover.i18n import _
 from handover.services.errors import ConflictError, NotFoundError
-from handover.services.ports import LogRepository, StoredCheckpoint, UnitOfWork
+from handover.services.ports import EntriesMismatch, LogRepository, StoredCheckpoint, UnitOfWork
 
 EMPTY_LOG = "empty-log"
+
+_logger = logging.getLogger(__name__)
 
 
 class CachedReader:
@@ -79,19 +87,27 @@ def root(uow: UnitOfWork, size: int | None = None) -> bytes:
 
 
 def inclusion_proof(uow: UnitOfWork, index: int, size: int) -> list[bytes]:
+    """The proof, read in one statement: it can be served from a unit of work without one snapshot, in one round
+    trip (see `Database.unit_of_work`)."""
     if not 0 <= index < size:
         raise _no_leaf(uow, index, size)
+    try:
+        return _read_inclusion_proof(uow, index, size)
+    except LookupError:
+        if size > uow.custody.size():
+            raise _no_leaf(uow, index, size) from None
+    # The log has the leaves. Read without one snapshot, it may have grown to them only after the hashes were read:
+    # read once more. Hashes missing still are missing from a log that has the leaves: not the caller's mistake.
+    return _read_inclusion_proof(uow, index, size)
+
+
+def _read_inclusion_proof(uow: UnitOfWork, index: int, size: int) -> list[bytes]:
     reader = CachedReader(uow.log)
     # The hash stored for leaf size-1 is there once the log has `size` leaves. Read in the proof's own query, it
     # answers for the event counter: a proof costs one statement, and proofs are what a log serves most.
     last = stored_hash_index(0, size - 1)
-    try:
-        proof = prove_inclusion(size, index, lambda indexes: reader([*indexes, last])[:-1])
-        reader([last])  # already read, unless the tree is one leaf and the proof empty
-    except LookupError:
-        if size <= uow.custody.size():
-            raise  # hashes missing from a log that has the leaves: not the caller's mistake
-        raise _no_leaf(uow, index, size) from None
+    proof = prove_inclusion(size, index, lambda indexes: reader([*indexes, last])[:-1])
+    reader([last])  # already read, unless the tree is one leaf and the proof empty
     return proof
 
 
@@ -186,8 +202,21 @@ def tile_data(uow: UnitOfWork, tile: Tile) -> bytes:
     return tile_hashes(tile, CachedReader(uow.log))
 
 
+def entries(uow: UnitOfWork, start: int, stop: int) -> list[bytes]:
+    """The log's entries at indexes [start, stop): custody events and access entries, in index order. Raises
+    `EntriesMismatch` naming the first index that the stored entries do not hold exactly once."""
+    return uow.log.entries(start, stop)
+
+
 def entry_bundle(uow: UnitOfWork, bundle: EntryBundle) -> bytes:
-    return encode_bundle([leaf.encode(e) for e in uow.log.leaves(bundle.start, bundle.end)])
+    """An entry bundle as stored. Where the stored entries do not fill the bundle (a row deleted behind the log's
+    back), the bundle holds what is stored, so a monitor finds and names the index; the server logs an error."""
+    try:
+        leaves = uow.log.entries(bundle.start, bundle.end)
+    except EntriesMismatch as mismatch:
+        _logger.error("entry bundle %s: %s", bundle.path, mismatch)
+        leaves = mismatch.entries
+    return encode_bundle(leaves)
 
 
 def receipt(uow: UnitOfWork, event_id: str) -> TlogProof:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from handover.core.custody import Estate, EventType, Status
 from handover.core.custody.model import FacilityKind, TransportMode
@@ -21,10 +21,10 @@ from handover.core.planning.plan import DraftMovement, Plan
 from handover.core.policy.permissions import Actor, Permission
 from handover.core.policy.safeguards import FIT_TO_TRAVEL, LEGAL_REVIEW, PASSING
 from handover.i18n import _
-from handover.services import transfers
+from handover.services import repatriation, transfers
 from handover.services.access import OPERATOR, require
 from handover.services.errors import ConflictError
-from handover.services.ports import StoredEvent, UnitOfWork
+from handover.services.ports import AccountsUnitOfWork, StoredEvent, UnitOfWork
 from handover.services.runtime import Runtime
 
 PARAMETERS_KEY = "planning.parameters"
@@ -104,10 +104,15 @@ def build_inputs(uow: UnitOfWork, start: date, values: Parameters | None = None)
     origins = {r.origin_id for r in routes}
     destinations = {r.destination_id for r in routes}
     projection = uow.custody.projection()
+    # People a country of origin has accepted are leaving by repatriation: the planner plans nothing else for them.
+    leaving = repatriation.accepted_person_ids(cast(AccountsUnitOfWork, uow))
     waiting = [
         row.state
         for row in projection
-        if row.state.status is Status.HELD and row.state.movement_id is None and row.state.facility_id in origins
+        if row.state.status is Status.HELD
+        and row.state.movement_id is None
+        and row.state.facility_id in origins
+        and row.state.person_id not in leaving
     ]
     records = {p.id: p for p in uow.persons.all()}
     assessed = uow.operations.assessments(s.person_id for s in waiting)

@@ -13,8 +13,10 @@ from handover.core.policy.access import (
     Principal,
     Resource,
     country_in_scope,
+    facility_in_scope,
     in_scope,
     movement_in_scope,
+    person_filter,
 )
 from handover.core.policy.safeguards import LEGAL_REVIEW, PASSING
 from handover.i18n import _
@@ -83,3 +85,24 @@ def visible_movement(
 
 def sees_country(principal: Principal, country: str, action: Action = Action.READ) -> bool:
     return country_in_scope(principal, country, Resource.REPATRIATION, action)
+
+
+def visible_facility(
+    uow: UnitOfWork, principal: Principal, facility_id: str, resource: Resource, action: Action = Action.READ
+) -> str:
+    """The facility id if the principal may `action` its `resource`; NotFoundError alike if absent or out of scope."""
+    if uow.reference.facility(facility_id) is None or not facility_in_scope(principal, facility_id, resource, action):
+        raise _not_found("facility", facility_id)
+    return facility_id
+
+
+def visible_people(uow: UnitOfWork, principal: Principal, person_ids: list[str]) -> list[str]:
+    """Of these people, those whose record the principal may read, in the order given."""
+    if not person_filter(principal):
+        return list(person_ids)
+    kept = []
+    for person_id in person_ids:
+        facts = person_facts(uow, person_id)
+        if facts is not None and in_scope(principal, facts):
+            kept.append(person_id)
+    return kept

@@ -9,14 +9,15 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from handover.services.ports import AccessRecord, Account, ApiToken
-from handover.store.tables import AccessLogRow, AccountRow, ApiTokenRow, CounterRow, SignInAttemptRow
+from handover.services.ports import AccessRecord, Account, ApiToken, WebSession
+from handover.store.tables import AccessLogRow, AccountRow, ApiTokenRow, CounterRow, SessionRow, SignInAttemptRow
 
 accounts_t = AccountRow.__table__
 tokens_t = ApiTokenRow.__table__
 attempts_t = SignInAttemptRow.__table__
 access_t = AccessLogRow.__table__
 counters_t = CounterRow.__table__
+sessions_t = SessionRow.__table__
 
 # The log index counter: custody events and access entries take their indexes from this one row, so the two
 # tables together hold every index exactly once (see store.repositories.SqlCustody._reserve).
@@ -109,6 +110,29 @@ class SqlAccounts:
             update(tokens_t).where(tokens_t.c.id == token_id, tokens_t.c.revoked_at.is_(None)).values(revoked_at=at)
         )
 
+    def add_session(self, session: WebSession) -> None:
+        self._c.execute(insert(sessions_t).values(**asdict(session)))
+
+    def session_by_hash(self, token_hash: str) -> WebSession | None:
+        row = self._c.execute(select(sessions_t).where(sessions_t.c.token_hash == token_hash)).mappings().first()
+        return WebSession(**row) if row else None
+
+    def set_session_stage(self, session_id: str, stage: str) -> None:
+        self._c.execute(update(sessions_t).where(sessions_t.c.id == session_id).values(stage=stage))
+
+    def end_session(self, session_id: str, at: datetime) -> None:
+        self._c.execute(
+            update(sessions_t).where(sessions_t.c.id == session_id, sessions_t.c.ended_at.is_(None)).values(ended_at=at)
+        )
+
+    def end_sessions_of(self, account_id: str, at: datetime) -> int:
+        ended = self._c.execute(
+            update(sessions_t)
+            .where(sessions_t.c.account_id == account_id, sessions_t.c.ended_at.is_(None))
+            .values(ended_at=at)
+        )
+        return int(ended.rowcount or 0)
+
     def add_attempt(self, name: str, address: str, at: datetime, outcome: str) -> None:
         self._c.execute(insert(attempts_t).values(name=name, address=address, at=at, outcome=outcome))
 
@@ -170,6 +194,10 @@ class SqlAccessLog:
 
     def by_reader(self, reader_id: str, limit: int = 100) -> list[AccessRecord]:
         query = select(access_t).where(access_t.c.reader_id == reader_id).order_by(access_t.c.seq.desc()).limit(limit)
+        return [_record(r) for r in self._c.execute(query).mappings()]
+
+    def latest(self, limit: int = 100) -> list[AccessRecord]:
+        query = select(access_t).order_by(access_t.c.seq.desc()).limit(limit)
         return [_record(r) for r in self._c.execute(query).mappings()]
 
     def page(self, after_seq: int, limit: int) -> list[AccessRecord]:

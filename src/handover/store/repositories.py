@@ -5,15 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from handover.core.custody import Authority, CustodyEvent, EventType, Facility, PersonState
+from handover.core.access import leaf as access_leaf
+from handover.core.custody import Authority, CustodyEvent, EventType, Facility, PersonState, leaf
 from handover.core.custody.movements import Movement, MovementState, Route
-from handover.services.ports import CurrentCustody, PersonRecord, PlaceCount, StoredCheckpoint, StoredEvent
+from handover.core.policy.access import Purpose
+from handover.services.ports import (
+    CurrentCustody,
+    EntriesMismatch,
+    PersonRecord,
+    PlaceCount,
+    StoredCheckpoint,
+    StoredEvent,
+)
 from handover.store import mapping
 from handover.store.tables import (
+    AccessLogRow,
     AuthorityRow,
     CheckpointRow,
     CounterRow,
@@ -38,6 +49,7 @@ counters_t = CounterRow.__table__
 meta_t = MetaRow.__table__
 hashes_t = LogHashRow.__table__
 checkpoints_t = CheckpointRow.__table__
+access_t = AccessLogRow.__table__
 
 # SQLite allows at most 32,766 bound parameters; IN lists are chunked below that.
 _IN_CHUNK = 2000
@@ -224,6 +236,10 @@ class SqlCustody:
         # compiling of the statement costs more than the read.
         return int(self._c.exec_driver_sql(_SIZE_SQL).scalar_one())
 
+    def last_custody_index(self) -> int:
+        found = self._c.execute(select(func.max(events_t.c.seq))).scalar_one_or_none()
+        return int(found) if found is not None else -1
+
     def place_counts(self) -> list[PlaceCount]:
         c = current_t.c
         stmt = select(c.facility_id, c.movement_id, c.estate, c.status, c.origin_id, func.count().label("n")).group_by(
@@ -360,9 +376,46 @@ class SqlLog:
             )
         )
 
-    def leaves(self, start: int, stop: int) -> list[CustodyEvent]:
-        query = select(events_t).where(events_t.c.seq >= start, events_t.c.seq < stop).order_by(events_t.c.seq)
-        return [mapping.event(r) for r in self._c.execute(query).mappings()]
+    def entries(self, start: int, stop: int) -> list[bytes]:
+        """Custody events and access entries merged by log index: one query per table (a bundle is 256 entries)."""
+        if stop <= start:
+            return []
+        events = select(events_t).where(events_t.c.seq >= start, events_t.c.seq < stop).order_by(events_t.c.seq)
+        found = [(row["seq"], leaf.encode(mapping.event(row))) for row in self._c.execute(events).mappings()]
+        a = access_t.c
+        reads = select(a.seq, a.reader_id, a.person_id, a.purpose, a.at).where(a.seq >= start, a.seq < stop)
+        found += [
+            (seq, access_leaf.encode(access_leaf.AccessEntry(reader, person, Purpose(purpose), at)))
+            for seq, reader, person, purpose, at in self._c.execute(reads.order_by(a.seq))
+        ]
+        found.sort(key=itemgetter(0))  # two sorted runs; stable, so a custody event comes first on a shared index
+        entries = [data for _, data in found]
+        seqs = [seq for seq, _ in found]
+        if seqs != list(range(start, stop)):
+            raise _mismatch(seqs, start, entries)
+        return entries
+
+
+def _mismatch(seqs: Sequence[int], start: int, entries: Sequence[bytes]) -> EntriesMismatch:
+    """The first index of a range that sorted `seqs` (all within it) do not hold exactly once."""
+    previous = start - 1
+    for seq in seqs:
+        if seq == previous:
+            return EntriesMismatch(
+                seq,
+                f"log index {seq}: held by both a custody event and an access entry: the stored tree and the "
+                "entries disagree",
+                entries,
+            )
+        if seq > previous + 1:
+            break
+        previous = seq
+    missing = previous + 1
+    return EntriesMismatch(
+        missing,
+        f"log index {missing}: no custody event or access entry holds it: the stored tree and the entries disagree",
+        entries,
+    )
 
 
 def _checkpoint(row: Mapping[str, Any]) -> StoredCheckpoint:

@@ -17,9 +17,13 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from handover.core.custody.model import Facility
+from handover.core.custody.movements import Movement
+from handover.core.policy.access import Action, Principal, Resource, Scope, movement_in_scope, person_filter, scopes
+from handover.gate import needing
 from handover.i18n import _, current_language
-from handover.services import queries
-from handover.services.ports import UnitOfWork
+from handover.services import queries, scope
+from handover.services.errors import NotFoundError
+from handover.services.ports import AccountsUnitOfWork, UnitOfWork
 from handover.services.runtime import Runtime
 from handover.web.auth import write_refusal
 from handover.web.refusals import SERVICE_ERRORS, Refusal, refusal_of
@@ -31,20 +35,26 @@ T = TypeVar("T")
 class Database(Protocol):
     """What the app wiring puts on app.state.database: units of work (pages never import the store itself)."""
 
-    def unit_of_work(self, read_only: bool = False) -> UnitOfWork: ...
+    def unit_of_work(self, read_only: bool = False) -> AccountsUnitOfWork: ...
 
 
-def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
+def unit_of_work(request: Request) -> Iterator[AccountsUnitOfWork]:
     """One read-only unit of work per page; reads never commit, so it always rolls back."""
     database: Database = request.app.state.database
     with database.unit_of_work(read_only=True) as uow:
         yield uow
 
 
-Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
+Uow = Annotated[AccountsUnitOfWork, Depends(unit_of_work)]
 
 
-def reading(request: Request) -> UnitOfWork:
+def writing(request: Request) -> AccountsUnitOfWork:
+    """A unit of work that may write (the caller commits): `with writing(request) as uow:`."""
+    database: Database = request.app.state.database
+    return database.unit_of_work()
+
+
+def reading(request: Request) -> AccountsUnitOfWork:
     """A read-only unit of work for rendering a page after a refused write: `with reading(request) as uow:`."""
     database: Database = request.app.state.database
     return database.unit_of_work(read_only=True)
@@ -92,6 +102,51 @@ def attempt(request: Request, csrf: str, action: Callable[[UnitOfWork, Runtime],
     except SERVICE_ERRORS as error:
         return Attempt(None, refusal_of(error))
     return Attempt(result, None)
+
+
+# --- who may see what (rules 2 and 3 of need to know) ------------------------------------------------------------
+
+# The declarations pages use most, as parameters that also give the principal they checked.
+MovementReader = Annotated[Principal, needing(Resource.MOVEMENT, Action.READ)]
+MovementWriter = Annotated[Principal, needing(Resource.MOVEMENT, Action.WRITE)]
+PlanReader = Annotated[Principal, needing(Resource.PLAN, Action.READ)]
+PlanWriter = Annotated[Principal, needing(Resource.PLAN, Action.WRITE)]
+
+
+def scoped_movement(
+    uow: UnitOfWork, who: Principal, ref: str, action: Action = Action.READ, resource: Resource = Resource.MOVEMENT
+) -> Movement:
+    """The movement (by code or id) if the principal may `action` its `resource`; out of scope raises exactly what
+    an unknown movement raises, so asking never confirms that a movement exists."""
+    found = uow.movements.get(ref) or uow.movements.by_code(ref)
+    facts = scope.movement_facts(uow, found.id) if found is not None else None
+    if found is None or facts is None or not movement_in_scope(who, facts, resource, action):
+        raise NotFoundError("movement", ref, _("No movement {id}.").format(id=ref))
+    return found
+
+
+def movements_in_scope(
+    uow: UnitOfWork, who: Principal, movements: Iterable[Movement], resource: Resource = Resource.MOVEMENT
+) -> list[Movement]:
+    """Of these movements, those the principal may read (a field officer's escorted ones, an intake officer's to or
+    from their facility), in the order given."""
+    if Scope.ALL in scopes(who.grants, resource, Action.READ):
+        return list(movements)
+    kept = []
+    for m in movements:
+        facts = scope.movement_facts(uow, m.id)
+        if facts is not None and movement_in_scope(who, facts, resource, Action.READ):
+            kept.append(m)
+    return kept
+
+
+def own_people(uow: UnitOfWork, who: Principal, person_ids: list[str]) -> list[str]:
+    """The people a write names, refused (as unknown, like an absent id) when any is outside the principal's scope:
+    a scoped officer typing someone else's id learns nothing from the refusal."""
+    if person_filter(who):
+        for person_id in person_ids:
+            scope.visible_person(uow, who, person_id)
+    return person_ids
 
 
 # --- names for ids -------------------------------------------------------------------------------------------------

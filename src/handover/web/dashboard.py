@@ -1,17 +1,33 @@
-"""The dashboard: progress, where people are, alerts, the daily roll, the latest events and the log's checkpoint."""
+"""The dashboard: progress, where people are, alerts, the daily roll, the latest events and the log's checkpoint.
+
+It is public (aggregate counts and the signed checkpoint); what names people (the latest events, escape and death
+alerts) is shown only to those who may read people's records, and only for the people in their scope. Half-signed
+handovers and overdue notifications are shown to those who work movements and admissions, within their scope.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from handover.core.custody import Estate
+from handover.core.policy.access import (
+    Action,
+    Principal,
+    Resource,
+    facility_in_scope,
+    may,
+    movement_in_scope,
+    person_filter,
+)
+from handover.gate import needing
 from handover.i18n import _, ngettext
-from handover.services import proofs, queries, reconciliation
+from handover.services import proofs, queries, reconciliation, scope
 from handover.services.ports import StoredEvent, UnitOfWork
 from handover.web.checkpoints import CHECKPOINT_PATH, checkpoint_panel, reported_late, signer, utc
 from handover.web.common import Names, Uow, facility_name, notification_hours, render, runtime
@@ -24,6 +40,7 @@ from handover.web.labels import (
 )
 
 LATEST_EVENTS = 20
+SCOPED_WINDOW = 200  # events looked through for a scoped reader's latest ones (most may be other people's)
 REFRESH_SECONDS = 15
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -144,7 +161,7 @@ def _alert_link(request: Request, alert: reconciliation.Alert) -> str:
     return ""
 
 
-def _alert_message(uow: UnitOfWork, names: Names, alert: reconciliation.Alert) -> str:
+def _alert_message(uow: UnitOfWork, who: Principal, names: Names, alert: reconciliation.Alert) -> str:
     """The alert in words, with places, authorities and movements named rather than given by id."""
     if alert.kind == "handover_open":
         record = uow.operations.handover(alert.subject)
@@ -157,21 +174,68 @@ def _alert_message(uow: UnitOfWork, names: Names, alert: reconciliation.Alert) -
         incident = next((i for i in uow.operations.incidents(kinds=[alert.kind]) if i.id == alert.subject), None)
         if incident is not None:
             where = names.movement(incident.movement_id) if incident.movement_id else ""
-            text = ngettext(
-                "{kind}: {count} person ({people})", "{kind}: {count} people ({people})", len(incident.people)
-            )
-            message = text.format(
-                kind=incident_kind_label(incident.kind), count=len(incident.people), people=", ".join(incident.people)
-            )
+            people = scope.visible_people(uow, who, list(incident.people))  # only those whose records `who` reads
+            text = ngettext("{kind}: {count} person ({people})", "{kind}: {count} people ({people})", len(people))
+            message = text.format(kind=incident_kind_label(incident.kind), count=len(people), people=", ".join(people))
             return _("{message}, movement {code}").format(message=message, code=where) if where else message
     return alert.message
 
 
-def _alerts(request: Request, uow: UnitOfWork, now: datetime) -> list[AlertRow]:
-    found = reconciliation.alerts(uow, now, notification_hours(request))
+def _latest(uow: UnitOfWork, who: Principal) -> list[StoredEvent]:
+    """The latest events of people whose records `who` may read (none for the public)."""
+    if not may(who.grants, Resource.PERSON, Action.READ):
+        return []
+    if not person_filter(who):
+        return queries.latest_events(uow, LATEST_EVENTS)
+    window = queries.latest_events(uow, SCOPED_WINDOW)
+    visible = set(scope.visible_people(uow, who, list(dict.fromkeys(e.event.person_id for e in window))))
+    return [e for e in window if e.event.person_id in visible][:LATEST_EVENTS]
+
+
+def _overdue_alert(request: Request, uow: UnitOfWork, who: Principal, now: datetime) -> reconciliation.Alert | None:
+    """Overdue family notifications at the facilities whose admissions `who` works."""
+    hours = notification_hours(request)
+    overdue = [
+        t
+        for t in reconciliation.notification_tasks(uow, now, hours)
+        if t.overdue and facility_in_scope(who, t.facility_id, Resource.ADMISSION, Action.READ)
+    ]
+    if not overdue:
+        return None
+    message = ngettext(
+        "{count} family not notified within {hours} hours of admission.",
+        "{count} families not notified within {hours} hours of admission.",
+        len(overdue),
+    ).format(count=len(overdue), hours=hours)
+    return reconciliation.Alert("notification_overdue", str(len(overdue)), message, min(t.due_at for t in overdue))
+
+
+def _shown(uow: UnitOfWork, who: Principal, alert: reconciliation.Alert) -> bool:
+    """Whether `who` sees the alert: escapes and deaths name people (their records' readers only, when one of the
+    people is in scope); a half-signed handover belongs to a movement (its readers only). Overdue notifications are
+    counted afresh per facility in scope (`_overdue_alert`)."""
+    if alert.kind in ("escape", "death"):
+        if not may(who.grants, Resource.PERSON, Action.READ):
+            return False
+        incident = next((i for i in uow.operations.incidents(kinds=[alert.kind]) if i.id == alert.subject), None)
+        return incident is not None and bool(scope.visible_people(uow, who, list(incident.people)))
+    if alert.kind == "handover_open":
+        record = uow.operations.handover(alert.subject)
+        facts = scope.movement_facts(uow, record.movement_id) if record is not None else None
+        return facts is not None and movement_in_scope(who, facts)
+    return False
+
+
+def _alerts(request: Request, uow: UnitOfWork, who: Principal, now: datetime) -> list[AlertRow]:
+    if not any(may(who.grants, r, Action.READ) for r in (Resource.PERSON, Resource.MOVEMENT, Resource.ADMISSION)):
+        return []  # the public, and roles working with none of what alerts are about
+    found = [a for a in reconciliation.alerts(uow, now, notification_hours(request)) if _shown(uow, who, a)]
+    if may(who.grants, Resource.ADMISSION, Action.READ) and (overdue := _overdue_alert(request, uow, who, now)):
+        found.append(overdue)
+    found.sort(key=lambda a: a.at, reverse=True)
     names = Names(uow, (i.movement_id for i in uow.operations.incidents(kinds=["escape", "death"])))
     return [
-        AlertRow(a.kind, alert_kind_label(a.kind), _alert_message(uow, names, a), a.at, _alert_link(request, a))
+        AlertRow(a.kind, alert_kind_label(a.kind), _alert_message(uow, who, names, a), a.at, _alert_link(request, a))
         for a in found
     ]
 
@@ -195,7 +259,9 @@ def _roll(uow: UnitOfWork, now: datetime) -> list[RollRow]:
 
 
 @router.get("/", name="dashboard")
-def dashboard(request: Request, uow: Uow) -> HTMLResponse:
+def dashboard(
+    request: Request, uow: Uow, who: Annotated[Principal, needing(Resource.REPORT, Action.READ)]
+) -> HTMLResponse:
     report = queries.status(uow)
     ours = signer(request)
     view = proofs.checkpoint_view(uow, ours.verifier if ours else None)
@@ -205,10 +271,10 @@ def dashboard(request: Request, uow: Uow) -> HTMLResponse:
         "report": report,
         "progress": progress,
         "facilities": _occupancy(report),
-        "alerts": _alerts(request, uow, now),
+        "alerts": _alerts(request, uow, who, now),
         "roll": _roll(uow, now),
         "roll_day": utc(now).date().isoformat(),
-        "events": _event_rows(uow, queries.latest_events(uow, LATEST_EVENTS)),
+        "events": _event_rows(uow, _latest(uow, who)),
         "refresh_seconds": REFRESH_SECONDS,
         "checkpoint": checkpoint_panel(view, ours) if view else None,
         "checkpoint_url": CHECKPOINT_PATH,
@@ -217,6 +283,8 @@ def dashboard(request: Request, uow: Uow) -> HTMLResponse:
 
 
 @router.get("/partials/latest-events", name="latest_events")
-def latest_events(request: Request, uow: Uow) -> HTMLResponse:
-    events = _event_rows(uow, queries.latest_events(uow, LATEST_EVENTS))
-    return render(request, "_latest_events.html", {"events": events})
+def latest_events(
+    request: Request, uow: Uow, who: Annotated[Principal, needing(Resource.PERSON, Action.READ)]
+) -> HTMLResponse:
+    """The latest events, by person id, of the people in the reader's scope (HTMX refreshes it)."""
+    return render(request, "_latest_events.html", {"events": _event_rows(uow, _latest(uow, who))})

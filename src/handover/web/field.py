@@ -1,5 +1,9 @@
 """Field officers' pages, made for a phone: the boarding checklist, departures and arrivals, incidents, and
 two-party handovers signed in the browser with each officer's own Ed25519 key (the key never leaves the browser).
+
+Reading needs movement:read and writing movement:write (incidents: incident:write), each over the movement's
+scope: a field officer works the movements their authority escorts, and any other movement (or handover on one)
+answers "not found", exactly like an unknown one. People a write names must be in the writer's scope too.
 """
 
 from __future__ import annotations
@@ -15,12 +19,16 @@ from fastapi.responses import HTMLResponse, Response
 from handover.core.custody import PersonState, Status
 from handover.core.custody.handover import DiscrepancyKind, Side
 from handover.core.custody.movements import Leg, Movement, MovementState
+from handover.core.policy.access import Action, Principal, Resource, actor_for, movement_in_scope
+from handover.gate import needing
 from handover.i18n import _
-from handover.services import handovers, incidents, transfers
+from handover.services import handovers, incidents, scope, transfers
 from handover.services.errors import NotFoundError
-from handover.services.ports import UnitOfWork
+from handover.services.ports import HandoverRecord, UnitOfWork
 from handover.services.runtime import Runtime
 from handover.web.common import (
+    MovementReader,
+    MovementWriter,
     Names,
     Uow,
     attempt,
@@ -29,6 +37,7 @@ from handover.web.common import (
     is_htmx,
     not_found,
     noted_people,
+    own_people,
     parse_int,
     parse_time,
     person_ids,
@@ -36,6 +45,7 @@ from handover.web.common import (
     redirect,
     render,
     runtime,
+    scoped_movement,
 )
 from handover.web.labels import discrepancy_label, incident_kind_label, side_label
 from handover.web.refusals import Refusal
@@ -122,9 +132,11 @@ def _checklist_context(request: Request, uow: UnitOfWork, m: Movement, refusal: 
     }
 
 
-def _checklist_page(request: Request, uow: UnitOfWork, ref: str, refusal: Refusal | None = None) -> HTMLResponse:
+def _checklist_page(
+    request: Request, uow: UnitOfWork, who: Principal, ref: str, refusal: Refusal | None = None
+) -> HTMLResponse:
     try:
-        m = transfers.movement(uow, ref)
+        m = scoped_movement(uow, who, ref)
     except NotFoundError as missing:
         return not_found(request, missing.message)
     template = "_checklist.html" if is_htmx(request) else "checklist.html"
@@ -132,23 +144,29 @@ def _checklist_page(request: Request, uow: UnitOfWork, ref: str, refusal: Refusa
     return render(request, template, context, status_code=refusal.status if refusal else 200)
 
 
-def _after(request: Request, ref: str, refusal: Refusal | None) -> Response:
+def _after(request: Request, who: Principal, ref: str, refusal: Refusal | None) -> Response:
     """HTMX gets the checklist back in place; a plain form post is redirected, or shown the refusal."""
     if refusal is None and not is_htmx(request):
         return redirect(_url(request, "web_checklist", ref=ref))
     with reading(request) as uow:
-        return _checklist_page(request, uow, ref, refusal)
+        return _checklist_page(request, uow, who, ref, refusal)
+
+
+def _running(uow: UnitOfWork, who: Principal, ref: str) -> Movement:
+    """The movement a write runs, when the writer's scope holds it (else refused as unknown)."""
+    return scoped_movement(uow, who, ref, Action.WRITE)
 
 
 @router.get("/movements/{ref}/checklist", name="web_checklist")
-def checklist(request: Request, ref: str, uow: Uow) -> HTMLResponse:
-    return _checklist_page(request, uow, ref)
+def checklist(request: Request, ref: str, uow: Uow, who: MovementReader) -> HTMLResponse:
+    return _checklist_page(request, uow, who, ref)
 
 
 @router.post("/movements/{ref}/board", name="web_board")
 def board(
     request: Request,
     ref: str,
+    who: MovementWriter,
     csrf: Csrf = "",
     leg: Text = "",
     person_id: Ids = [],  # noqa: B006 - FastAPI copies defaults
@@ -159,10 +177,10 @@ def board(
     """Count people aboard the current leg: one tapped row (HTMX answers that row), or everyone left."""
 
     def act(uow: UnitOfWork, rt: Runtime) -> object:
+        m = _running(uow, who, ref)
         number = parse_int(leg, _("The leg"))
-        chosen = person_ids(person_id)
+        chosen = own_people(uow, who, person_ids(person_id))
         if everyone == "yes":
-            m = transfers.movement(uow, ref)
             current = next((x for x in uow.operations.legs(m.id) if x.departed_at is None), None)
             if current is None:
                 raise ValueError(_("Every leg of movement {code} has departed.").format(code=m.code))
@@ -171,14 +189,16 @@ def board(
             number = current.number
         if not chosen:
             raise ValueError(_("Tick the people to count aboard."))
-        return transfers.board(uow, rt, ref, chosen, parse_time(occurred_at, rt), leg_number=number)
+        return transfers.board(
+            uow, rt, m.id, chosen, parse_time(occurred_at, rt), leg_number=number, actor=actor_for(who)
+        )
 
     refusal = attempt(request, csrf, act).refusal
     if row != "yes" or not is_htmx(request):
-        return _after(request, ref, refusal)
+        return _after(request, who, ref, refusal)
     with reading(request) as uow:
         try:
-            m = transfers.movement(uow, ref)
+            m = scoped_movement(uow, who, ref)
         except NotFoundError as missing:
             return not_found(request, missing.message)
         context = _checklist_context(request, uow, m, refusal)
@@ -188,25 +208,36 @@ def board(
 
 
 @router.post("/movements/{ref}/depart", name="web_depart")
-def depart(request: Request, ref: str, csrf: Csrf = "", leg: Text = "", occurred_at: Text = "") -> Response:
+def depart(
+    request: Request, ref: str, who: MovementWriter, csrf: Csrf = "", leg: Text = "", occurred_at: Text = ""
+) -> Response:
     def act(uow: UnitOfWork, rt: Runtime) -> object:
-        return transfers.depart(uow, rt, ref, parse_time(occurred_at, rt), parse_int(leg, _("The leg")))
+        m = _running(uow, who, ref)
+        return transfers.depart(
+            uow, rt, m.id, parse_time(occurred_at, rt), parse_int(leg, _("The leg")), actor=actor_for(who)
+        )
 
-    return _after(request, ref, attempt(request, csrf, act).refusal)
+    return _after(request, who, ref, attempt(request, csrf, act).refusal)
 
 
 @router.post("/movements/{ref}/arrive", name="web_arrive")
-def arrive(request: Request, ref: str, csrf: Csrf = "", leg: Text = "", occurred_at: Text = "") -> Response:
+def arrive(
+    request: Request, ref: str, who: MovementWriter, csrf: Csrf = "", leg: Text = "", occurred_at: Text = ""
+) -> Response:
     def act(uow: UnitOfWork, rt: Runtime) -> object:
-        return transfers.arrive(uow, rt, ref, parse_time(occurred_at, rt), parse_int(leg, _("The leg")))
+        m = _running(uow, who, ref)
+        return transfers.arrive(
+            uow, rt, m.id, parse_time(occurred_at, rt), parse_int(leg, _("The leg")), actor=actor_for(who)
+        )
 
-    return _after(request, ref, attempt(request, csrf, act).refusal)
+    return _after(request, who, ref, attempt(request, csrf, act).refusal)
 
 
 @router.post("/movements/{ref}/return", name="web_return_to_origin")
 def return_to_origin(
     request: Request,
     ref: str,
+    who: MovementWriter,
     csrf: Csrf = "",
     person_id: Ids = [],  # noqa: B006 - FastAPI copies defaults
     occurred_at: Text = "",
@@ -214,18 +245,20 @@ def return_to_origin(
     """People in transit brought back to where they left from (their manifest line's outcome: returned)."""
 
     def act(uow: UnitOfWork, rt: Runtime) -> object:
-        chosen = person_ids(person_id)
+        m = _running(uow, who, ref)
+        chosen = own_people(uow, who, person_ids(person_id))
         if not chosen:
             raise ValueError(_("Tick the people brought back to the origin."))
-        return transfers.return_to_origin(uow, rt, ref, chosen, parse_time(occurred_at, rt))
+        return transfers.return_to_origin(uow, rt, m.id, chosen, parse_time(occurred_at, rt), actor=actor_for(who))
 
-    return _after(request, ref, attempt(request, csrf, act).refusal)
+    return _after(request, who, ref, attempt(request, csrf, act).refusal)
 
 
 @router.post("/movements/{ref}/incidents", name="web_report_incident")
 def report_incident(
     request: Request,
     ref: str,
+    who: Annotated[Principal, needing(Resource.INCIDENT, Action.WRITE)],
     csrf: Csrf = "",
     kind: Text = "",
     person_id: Ids = [],  # noqa: B006
@@ -239,19 +272,20 @@ def report_incident(
             what = incidents.IncidentKind(kind)
         except ValueError:
             raise ValueError(_("Choose what kind of incident happened.")) from None
-        m = transfers.movement(uow, ref)
+        m = scoped_movement(uow, who, ref, Action.WRITE, Resource.INCIDENT)
         return incidents.report(
             uow,
             rt,
             what,
             parse_time(occurred_at, rt),
             clean_text(description, _("The description")),
-            people=person_ids(person_id, people),
+            people=own_people(uow, who, person_ids(person_id, people)),
             movement_id=m.id,
             facility_id=clean_id(facility_id, _("The facility")) or None,
+            actor=actor_for(who),
         )
 
-    return _after(request, ref, attempt(request, csrf, act).refusal)
+    return _after(request, who, ref, attempt(request, csrf, act).refusal)
 
 
 # --- handovers -----------------------------------------------------------------------------------------------------
@@ -297,10 +331,10 @@ def _handover_people(uow: UnitOfWork, names: Names, m: Movement, from_authority:
 
 
 def _new_handover_page(
-    request: Request, uow: UnitOfWork, ref: str, form: HandoverForm, refusal: Refusal | None = None
+    request: Request, uow: UnitOfWork, who: Principal, ref: str, form: HandoverForm, refusal: Refusal | None = None
 ) -> HTMLResponse:
     try:
-        m = transfers.movement(uow, ref)
+        m = scoped_movement(uow, who, ref)
     except NotFoundError as missing:
         return not_found(request, missing.message)
     names = Names(uow, [m.id])
@@ -329,15 +363,17 @@ def _new_handover_page(
 
 
 @router.get("/movements/{ref}/handovers/new", name="web_new_handover")
-def new_handover(request: Request, ref: str, uow: Uow, from_authority: str = "") -> HTMLResponse:
-    return _new_handover_page(request, uow, ref, HandoverForm(from_authority=from_authority))
+def new_handover(request: Request, ref: str, uow: Uow, who: MovementReader, from_authority: str = "") -> HTMLResponse:
+    return _new_handover_page(request, uow, who, ref, HandoverForm(from_authority=from_authority))
 
 
 @router.get("/movements/{ref}/handovers/people", name="web_handover_people")
-def handover_people(request: Request, ref: str, uow: Uow, from_authority: str = "") -> HTMLResponse:
+def handover_people(
+    request: Request, ref: str, uow: Uow, who: MovementReader, from_authority: str = ""
+) -> HTMLResponse:
     """The people a dispatching authority holds on the movement (HTMX, when the officer changes the authority)."""
     try:
-        m = transfers.movement(uow, ref)
+        m = scoped_movement(uow, who, ref)
     except NotFoundError as missing:
         return not_found(request, missing.message)
     people = _handover_people(uow, Names(uow, [m.id]), m, from_authority)
@@ -348,6 +384,7 @@ def handover_people(request: Request, ref: str, uow: Uow, from_authority: str = 
 def open_handover(
     request: Request,
     ref: str,
+    who: MovementWriter,
     csrf: Csrf = "",
     from_authority: Text = "",
     to_authority: Text = "",
@@ -364,18 +401,20 @@ def open_handover(
     )
 
     def act(uow: UnitOfWork, rt: Runtime) -> str:
+        m = _running(uow, who, ref)
         record = handovers.open_handover(
             uow,
             rt,
-            ref,
+            m.id,
             clean_id(place_id, _("The place")),
             clean_id(from_authority, _("The dispatching authority")),
             clean_id(to_authority, _("The receiving authority")),
             parse_time(occurred_at, rt),
-            present=person_ids(present) if listed else None,
+            present=own_people(uow, who, person_ids(present)) if listed else None,
             extra=noted_people(extra, _("An extra person")),
             injuries=noted_people(injuries, _("An injury note")),
             leg=parse_int(leg, _("The leg")),
+            actor=actor_for(who),
         )
         return record.id
 
@@ -383,7 +422,7 @@ def open_handover(
     if done.result is not None:
         return redirect(_url(request, "web_handover", handover_id=done.result))
     with reading(request) as uow:
-        return _new_handover_page(request, uow, ref, form, done.refusal)
+        return _new_handover_page(request, uow, who, ref, form, done.refusal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,11 +435,25 @@ class SignatureView:
     signature: str
 
 
+def scoped_handover(uow: UnitOfWork, who: Principal, handover_id: str, action: Action = Action.READ) -> HandoverRecord:
+    """The handover if the principal may `action` its movement; out of scope is refused exactly as unknown."""
+    record = handovers.handover(uow, handover_id)
+    facts = scope.movement_facts(uow, record.movement_id)
+    if facts is None or not movement_in_scope(who, facts, Resource.MOVEMENT, action):
+        raise NotFoundError("handover", handover_id, _("No handover {id}.").format(id=handover_id))
+    return record
+
+
 def _handover_page(
-    request: Request, uow: UnitOfWork, handover_id: str, refusal: Refusal | None = None, officer_id: str = ""
+    request: Request,
+    uow: UnitOfWork,
+    who: Principal,
+    handover_id: str,
+    refusal: Refusal | None = None,
+    officer_id: str = "",
 ) -> HTMLResponse:
     try:
-        record = handovers.handover(uow, handover_id)
+        record = scoped_handover(uow, who, handover_id)
     except NotFoundError as missing:
         return not_found(request, missing.message)
     m = transfers.movement(uow, record.movement_id)
@@ -459,20 +512,26 @@ def _handover_page(
 
 
 @router.get("/handovers/{handover_id}", name="web_handover")
-def handover(request: Request, handover_id: str, uow: Uow) -> HTMLResponse:
-    return _handover_page(request, uow, handover_id)
+def handover(request: Request, handover_id: str, uow: Uow, who: MovementReader) -> HTMLResponse:
+    return _handover_page(request, uow, who, handover_id)
 
 
 @router.post("/handovers/{handover_id}/sign", name="web_sign_handover")
 def sign_handover(
-    request: Request, handover_id: str, csrf: Csrf = "", officer_id: Text = "", side: Text = "", signature: Text = ""
+    request: Request,
+    handover_id: str,
+    who: MovementWriter,
+    csrf: Csrf = "",
+    officer_id: Text = "",
+    side: Text = "",
+    signature: Text = "",
 ) -> Response:
     """One officer's signature, made in their browser over the document's exact bytes. Custody passes when the
     second side signs."""
 
     def act(uow: UnitOfWork, rt: Runtime) -> object:
+        record = scoped_handover(uow, who, handover_id, Action.WRITE)
         officer = handovers.officer(uow, clean_id(officer_id, _("The officer")))
-        record = handovers.handover(uow, handover_id)
         if side:
             try:
                 which = Side(side)
@@ -482,10 +541,10 @@ def sign_handover(
             which = Side.RECEIVING if officer.authority_id == record.to_authority_id else Side.DISPATCHING
         if not signature.strip():
             raise ValueError(_("There is no signature: load your key file and sign in this page."))
-        return handovers.sign(uow, rt, handover_id, officer.id, which, signature)
+        return handovers.sign(uow, rt, handover_id, officer.id, which, signature, actor=actor_for(who))
 
     done = attempt(request, csrf, act)
     if done.refusal is None:
         return redirect(_url(request, "web_handover", handover_id=handover_id))
     with reading(request) as uow:
-        return _handover_page(request, uow, handover_id, done.refusal, officer_id)
+        return _handover_page(request, uow, who, handover_id, done.refusal, officer_id)

@@ -1,4 +1,9 @@
-"""Planners' pages: the movement board, one movement (legs, report, reconciliation) and its manifest."""
+"""Planners' pages: the movement board, one movement (legs, report, reconciliation) and its manifest.
+
+Reading needs movement:read, over the reader's scope (the board lists only the movements they may see; any other
+answers "not found"); planning (creating, approving, cancelling, legs, the manifest) needs plan:write; reconciling
+a movement that has arrived is running it (movement:write).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from handover.core.custody.model import TransportMode
 from handover.core.custody.movements import Movement, Vehicle
+from handover.core.policy.access import Action, Principal, Resource, actor_for, may
 from handover.core.policy.safeguards import Safeguard
 from handover.i18n import _
 from handover.services import reconciliation, transfers
@@ -17,11 +23,16 @@ from handover.services.errors import NotFoundError
 from handover.services.ports import UnitOfWork
 from handover.services.runtime import Runtime
 from handover.web.common import (
+    MovementReader,
+    MovementWriter,
     Names,
+    PlanReader,
+    PlanWriter,
     Uow,
     attempt,
     clean_id,
     clean_text,
+    movements_in_scope,
     not_found,
     parse_time,
     person_ids,
@@ -29,6 +40,7 @@ from handover.web.common import (
     redirect,
     render,
     runtime,
+    scoped_movement,
 )
 from handover.web.labels import (
     incident_kind_label,
@@ -72,10 +84,14 @@ class NewMovementForm:
 
 
 def _board(
-    request: Request, uow: UnitOfWork, refusal: Refusal | None = None, form: NewMovementForm | None = None
+    request: Request,
+    uow: UnitOfWork,
+    who: Principal,
+    refusal: Refusal | None = None,
+    form: NewMovementForm | None = None,
 ) -> HTMLResponse:
     names = Names(uow)
-    views = [movement_view(uow, names, m) for m in _by_schedule(uow)]
+    views = [movement_view(uow, names, m) for m in movements_in_scope(uow, who, _by_schedule(uow))]
     columns = [
         (state.value, movement_state_label(state), [v for v in views if v.state == state.value])
         for state in STATE_ORDER
@@ -104,13 +120,18 @@ def _by_schedule(uow: UnitOfWork) -> list[Movement]:
 
 
 @router.get("/movements", name="web_movements")
-def board(request: Request, uow: Uow) -> HTMLResponse:
-    return _board(request, uow)
+def board(request: Request, uow: Uow, who: MovementReader) -> HTMLResponse:
+    return _board(request, uow, who)
 
 
 @router.post("/movements", name="web_create_movement")
 def create_movement(
-    request: Request, csrf: Csrf = "", code: Text = "", route_id: Text = "", scheduled_at: Text = ""
+    request: Request,
+    who: PlanWriter,
+    csrf: Csrf = "",
+    code: Text = "",
+    route_id: Text = "",
+    scheduled_at: Text = "",
 ) -> Response:
     form = NewMovementForm(code, route_id, scheduled_at)
 
@@ -118,7 +139,12 @@ def create_movement(
         if not code.strip():
             raise ValueError(_("A movement needs a code."))
         created = transfers.create_movement(
-            uow, rt, clean_id(code, _("The code")), clean_id(route_id, _("The route")), parse_time(scheduled_at, rt)
+            uow,
+            rt,
+            clean_id(code, _("The code")),
+            clean_id(route_id, _("The route")),
+            parse_time(scheduled_at, rt),
+            actor=actor_for(who),
         )
         return created.code
 
@@ -126,17 +152,22 @@ def create_movement(
     if done.result is not None:
         return redirect(_url(request, "web_movement", ref=done.result))
     with reading(request) as uow:
-        return _board(request, uow, done.refusal, form)
+        return _board(request, uow, who, done.refusal, form)
 
 
 # --- one movement --------------------------------------------------------------------------------------------------
 
 
 def _movement_page(
-    request: Request, uow: UnitOfWork, ref: str, refusal: Refusal | None = None, legs_form: dict[str, Any] | None = None
+    request: Request,
+    uow: UnitOfWork,
+    who: Principal,
+    ref: str,
+    refusal: Refusal | None = None,
+    legs_form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     try:
-        m = transfers.movement(uow, ref)
+        m = scoped_movement(uow, who, ref)
     except NotFoundError as missing:
         return not_found(request, missing.message)
     names = Names(uow, [m.id])
@@ -164,40 +195,52 @@ def _movement_page(
     return render(request, "movement.html", context, status_code=refusal.status if refusal else 200)
 
 
-def _after(request: Request, ref: str, refusal: Refusal | None) -> Response:
+def _after(request: Request, who: Principal, ref: str, refusal: Refusal | None) -> Response:
     """Post/redirect/get on success; the movement's page again, with the refusal, when refused."""
     if refusal is None:
         return redirect(_url(request, "web_movement", ref=ref))
     with reading(request) as uow:
-        return _movement_page(request, uow, ref, refusal)
+        return _movement_page(request, uow, who, ref, refusal)
+
+
+def _planned(uow: UnitOfWork, who: Principal, ref: str) -> str:
+    """The movement a planning write is about, by id: unknown and out of scope alike are refused as unknown."""
+    return scoped_movement(uow, who, ref, Action.WRITE, Resource.PLAN).id
 
 
 @router.get("/movements/{ref}", name="web_movement")
-def movement(request: Request, ref: str, uow: Uow) -> HTMLResponse:
-    return _movement_page(request, uow, ref)
+def movement(request: Request, ref: str, uow: Uow, who: MovementReader) -> HTMLResponse:
+    return _movement_page(request, uow, who, ref)
 
 
 @router.post("/movements/{ref}/approve", name="web_approve_movement")
-def approve(request: Request, ref: str, csrf: Csrf = "") -> Response:
-    done = attempt(request, csrf, lambda uow, rt: transfers.approve(uow, ref))
-    return _after(request, ref, done.refusal)
+def approve(request: Request, ref: str, who: PlanWriter, csrf: Csrf = "") -> Response:
+    done = attempt(request, csrf, lambda uow, rt: transfers.approve(uow, _planned(uow, who, ref), actor=actor_for(who)))
+    return _after(request, who, ref, done.refusal)
 
 
 @router.post("/movements/{ref}/cancel", name="web_cancel_movement")
-def cancel(request: Request, ref: str, csrf: Csrf = "", reason: Text = "", occurred_at: Text = "") -> Response:
+def cancel(
+    request: Request, ref: str, who: PlanWriter, csrf: Csrf = "", reason: Text = "", occurred_at: Text = ""
+) -> Response:
     def act(uow: UnitOfWork, rt: Runtime) -> object:
         why = clean_text(reason, _("The reason"))
         if not why:
             raise ValueError(_("Cancelling a movement needs a reason."))
-        return transfers.cancel(uow, rt, ref, why, parse_time(occurred_at, rt))
+        return transfers.cancel(
+            uow, rt, _planned(uow, who, ref), why, parse_time(occurred_at, rt), actor=actor_for(who)
+        )
 
-    return _after(request, ref, attempt(request, csrf, act).refusal)
+    return _after(request, who, ref, attempt(request, csrf, act).refusal)
 
 
 @router.post("/movements/{ref}/reconcile", name="web_reconcile_movement")
-def reconcile(request: Request, ref: str, csrf: Csrf = "") -> Response:
-    done = attempt(request, csrf, lambda uow, rt: reconciliation.reconcile(uow, ref))
-    return _after(request, ref, done.refusal)
+def reconcile(request: Request, ref: str, who: MovementWriter, csrf: Csrf = "") -> Response:
+    def act(uow: UnitOfWork, rt: Runtime) -> object:
+        m = scoped_movement(uow, who, ref, Action.WRITE)
+        return reconciliation.reconcile(uow, m.id, actor=actor_for(who))
+
+    return _after(request, who, ref, attempt(request, csrf, act).refusal)
 
 
 def _vehicles(text: str, number: int) -> tuple[Vehicle, ...]:
@@ -221,6 +264,7 @@ def _vehicles(text: str, number: int) -> tuple[Vehicle, ...]:
 def plan_legs(
     request: Request,
     ref: str,
+    who: PlanWriter,
     csrf: Csrf = "",
     from_id: Ids = [],  # noqa: B006 - FastAPI copies defaults
     to_id: Ids = [],  # noqa: B006
@@ -254,7 +298,7 @@ def plan_legs(
                     lodging=stop == "yes",
                 )
             )
-        return transfers.plan_legs(uow, rt, ref, plans)
+        return transfers.plan_legs(uow, rt, _planned(uow, who, ref), plans, actor=actor_for(who))
 
     done = attempt(request, csrf, act)
     if done.refusal is None:
@@ -265,7 +309,7 @@ def plan_legs(
         for r in rows
     ]  # fmt: skip
     with reading(request) as uow:
-        return _movement_page(request, uow, ref, done.refusal, legs_form={"rows": submitted})
+        return _movement_page(request, uow, who, ref, done.refusal, legs_form={"rows": submitted})
 
 
 # --- the manifest --------------------------------------------------------------------------------------------------
@@ -285,13 +329,14 @@ class ManifestForm:
 def _manifest_page(
     request: Request,
     uow: UnitOfWork,
+    who: Principal,
     ref: str,
     refusal: Refusal | None = None,
     form: ManifestForm | None = None,
     check: list[Any] | None = None,
 ) -> HTMLResponse:
     try:
-        m = transfers.movement(uow, ref)
+        m = scoped_movement(uow, who, ref)
     except NotFoundError as missing:
         return not_found(request, missing.message)
     form = form or ManifestForm()
@@ -299,7 +344,10 @@ def _manifest_page(
     view = movement_view(uow, names, m)
     on_board = manifest_people(uow, m)
     lines = person_lines(uow, names, on_board, view.breaches)
-    candidates = held_at(uow, m.origin_id) if view.manifest_open else []
+    # People to choose from are offered to those who may put them on the manifest.
+    candidates = (
+        held_at(uow, m.origin_id) if view.manifest_open and may(who.grants, Resource.PLAN, Action.WRITE) else []
+    )
     if check is None and refusal is not None and (form.chosen or form.typed):
         # Refused: show every safeguard the request breaks, not only the first, so the planner can fix or override.
         try:
@@ -322,8 +370,8 @@ def _manifest_page(
 
 
 @router.get("/movements/{ref}/manifest", name="web_manifest")
-def manifest(request: Request, ref: str, uow: Uow) -> HTMLResponse:
-    return _manifest_page(request, uow, ref)
+def manifest(request: Request, ref: str, uow: Uow, who: MovementReader) -> HTMLResponse:
+    return _manifest_page(request, uow, who, ref)
 
 
 @router.get("/movements/{ref}/manifest/check", name="web_check_manifest")
@@ -331,13 +379,14 @@ def check_manifest(
     request: Request,
     ref: str,
     uow: Uow,
+    who: PlanReader,
     person_id: Annotated[list[str], Query()] = [],  # noqa: B006
     people: str = "",
 ) -> HTMLResponse:
     """The dry run planners see before they add anyone: which safeguards the chosen people would break (HTMX)."""
     try:
         chosen = person_ids(person_id, people)
-        m = transfers.movement(uow, ref)
+        m = scoped_movement(uow, who, ref, Action.READ, Resource.PLAN)
         rows = breach_rows(uow, m, chosen)
     except SERVICE_ERRORS as error:
         refusal = refusal_of(error)
@@ -350,6 +399,7 @@ def check_manifest(
 def add_to_manifest(
     request: Request,
     ref: str,
+    who: PlanWriter,
     csrf: Csrf = "",
     person_id: Ids = [],  # noqa: B006
     people: Text = "",
@@ -370,24 +420,26 @@ def add_to_manifest(
         return transfers.manifest(
             uow,
             rt,
-            ref,
+            _planned(uow, who, ref),
             chosen,
             parse_time(occurred_at, rt),
             overrides=overrides,
             reason=clean_text(reason, _("The reason")),
+            actor=actor_for(who),
         )
 
     done = attempt(request, csrf, act)
     if done.refusal is None:
         return redirect(_url(request, "web_manifest", ref=ref))
     with reading(request) as uow:
-        return _manifest_page(request, uow, ref, done.refusal, form)
+        return _manifest_page(request, uow, who, ref, done.refusal, form)
 
 
 @router.post("/movements/{ref}/manifest/remove", name="web_remove_from_manifest")
 def remove_from_manifest(
     request: Request,
     ref: str,
+    who: PlanWriter,
     csrf: Csrf = "",
     person_id: Ids = [],  # noqa: B006
     reason: Text = "",
@@ -400,11 +452,17 @@ def remove_from_manifest(
         if not chosen:
             raise ValueError(_("Tick the people to take off the manifest."))
         return transfers.unmanifest(
-            uow, rt, ref, chosen, clean_text(reason, _("The reason")), parse_time(occurred_at, rt)
+            uow,
+            rt,
+            _planned(uow, who, ref),
+            chosen,
+            clean_text(reason, _("The reason")),
+            parse_time(occurred_at, rt),
+            actor=actor_for(who),
         )
 
     done = attempt(request, csrf, act)
     if done.refusal is None:
         return redirect(_url(request, "web_manifest", ref=ref))
     with reading(request) as uow:
-        return _manifest_page(request, uow, ref, done.refusal, form)
+        return _manifest_page(request, uow, who, ref, done.refusal, form)

@@ -1,4 +1,8 @@
-"""Officers who sign handovers: each is registered with the public half of their own Ed25519 key."""
+"""Officers who sign handovers: each is registered with the public half of their own Ed25519 key.
+
+The list is reference data (reference:read: every role that works with records); registering an officer changes
+it (reference:write).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from handover.core.policy.access import Action, Principal, Resource, actor_for
+from handover.gate import needing, needs
 from handover.i18n import _
 from handover.services import handovers
 from handover.services.ports import UnitOfWork
@@ -37,14 +43,19 @@ def _page(
     return render(request, "officers.html", context, status_code=refusal.status if refusal else 200)
 
 
-@router.get("/officers", name="web_officers")
+@router.get("/officers", name="web_officers", dependencies=[needs(Resource.REFERENCE, Action.READ)])
 def officers(request: Request, uow: Uow) -> HTMLResponse:
     return _page(request, uow)
 
 
 @router.post("/officers", name="web_register_officer")
 def register_officer(
-    request: Request, csrf: Csrf = "", name: Text = "", authority_id: Text = "", public_key: Text = ""
+    request: Request,
+    who: Annotated[Principal, needing(Resource.REFERENCE, Action.WRITE)],
+    csrf: Csrf = "",
+    name: Text = "",
+    authority_id: Text = "",
+    public_key: Text = "",
 ) -> Response:
     def act(uow: UnitOfWork, rt: Runtime) -> object:
         return handovers.register_officer(
@@ -53,6 +64,7 @@ def register_officer(
             clean_text(name, _("The name"), 300),
             clean_id(authority_id, _("The authority")),
             clean_text(public_key, _("The public key"), 200),
+            actor=actor_for(who),
         )
 
     done = attempt(request, csrf, act)

@@ -1,10 +1,18 @@
-"""A monitor's view of one person, by random id: current custody, and the chain with each event's proof."""
+"""One person, by random id: current custody, and the chain with each event's proof.
+
+Need to know: the page answers for people in the reader's scope only (anyone else is "not found", exactly like an
+unknown id), and every showing is recorded in the access log with its purpose before the page is sent. Roles that
+must say why they open a record (a monitor's reads have no usual purpose) get a form asking for the purpose first,
+and nothing is recorded until they give one. Those who read the access log see, on the page, who read this person's
+record.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -12,9 +20,12 @@ from fastapi.responses import HTMLResponse
 
 from handover.core.custody import CustodyEvent, EventType, PersonState
 from handover.core.custody.machine import apply
-from handover.services import proofs, queries
+from handover.core.policy.access import Action, Principal, Purpose, Resource, may, must_state_purpose
+from handover.gate import needing
+from handover.i18n import _
+from handover.services import access_log, proofs, queries, scope
 from handover.services.errors import NotFoundError
-from handover.services.ports import CurrentCustody, StoredEvent
+from handover.services.ports import AccountsUnitOfWork, CurrentCustody, StoredEvent
 from handover.web.checkpoints import (
     CHECKPOINT_PATH,
     RECEIPT_PATH,
@@ -24,7 +35,7 @@ from handover.web.checkpoints import (
     signer,
     utc,
 )
-from handover.web.common import Names, Uow, render
+from handover.web.common import Names, clean_text, reading, render, runtime, writing
 from handover.web.labels import event_label, status_label
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -143,14 +154,101 @@ def _current_row(names: Names, current: CurrentCustody) -> CurrentRow:
     )
 
 
+def purpose_labels() -> list[tuple[str, str]]:
+    """The purposes a reader may give, in words (codes go into the log, words stay on the page)."""
+    return [
+        (Purpose.OPERATIONS.value, _("Planning or running a transfer")),
+        (Purpose.INTAKE.value, _("Admission or family notification")),
+        (Purpose.LEGAL_REVIEW.value, _("Legal review")),
+        (Purpose.CONSULAR.value, _("Consular follow-up of a national")),
+        (Purpose.CASE_WORK.value, _("Work on a repatriation case")),
+        (Purpose.MONITORING.value, _("Monitoring: checking the custody chain")),
+        (Purpose.COMPLAINT.value, _("A complaint or an incident")),
+        (Purpose.CORRECTION.value, _("Correcting a record")),
+        (Purpose.ADMINISTRATION.value, _("Administration")),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRow:
+    """One recorded read of the person's record, for those who read the access log."""
+
+    seq: int
+    reader: str
+    reader_id: str
+    purpose: str
+    purpose_label: str
+    note: str
+    at: datetime
+
+
+def _reads(uow: AccountsUnitOfWork, person_id: str) -> list[ReadRow]:
+    labels = dict(purpose_labels())
+    rows = []
+    for record in access_log.reads_of(uow, person_id):
+        account = uow.accounts.get(record.reader_id)
+        rows.append(
+            ReadRow(
+                seq=record.seq,
+                reader=(account.display_name or account.name) if account is not None else record.reader_id,
+                reader_id=record.reader_id,
+                purpose=record.purpose,
+                purpose_label=labels.get(record.purpose, record.purpose),
+                note=record.note,
+                at=record.at,
+            )
+        )
+    return rows
+
+
+def _not_found(request: Request, person_id: str, missing: NotFoundError) -> HTMLResponse:
+    context = {"person_id": person_id, "detail": missing.message}
+    return render(request, "person_not_found.html", context, status_code=404)
+
+
+def _ask_purpose(request: Request, person_id: str, purpose: str, note: str, error: str = "") -> HTMLResponse:
+    """The form asking why the record is opened; nothing is recorded (or shown) until it is answered."""
+    context = {"person_id": person_id, "purposes": purpose_labels(), "purpose": purpose, "note": note, "error": error}
+    return render(request, "person_purpose.html", context, status_code=422 if error else 200)
+
+
 @router.get("/persons/{person_id:path}", name="person")
-def person(request: Request, person_id: str, uow: Uow) -> HTMLResponse:
-    """A monitor's view of one person, by random id: current custody, and the chain with each event's proof."""
+def person(
+    request: Request,
+    person_id: str,
+    who: Annotated[Principal, needing(Resource.PERSON, Action.READ)],
+    purpose: str = "",
+    note: str = "",
+) -> HTMLResponse:
+    """One person's current custody and chain with each event's proof, for readers whose scope holds them."""
+    with reading(request) as uow:
+        try:
+            scope.visible_person(uow, who, person_id)
+        except NotFoundError as missing:
+            return _not_found(request, person_id, missing)
+    if not purpose.strip() and must_state_purpose(who.role):
+        return _ask_purpose(request, person_id, "", note)
+    try:
+        reason = clean_text(note, _("The note"), access_log.MAX_NOTE)
+        chosen = access_log.purpose_for(who, purpose.strip() or None)
+    except ValueError as error:
+        return _ask_purpose(request, person_id, purpose, note, str(error))
+    with writing(request) as uow:
+        try:  # again, in the transaction that records the read: scope may have changed in between
+            scope.visible_person(uow, who, person_id)
+        except NotFoundError as missing:
+            return _not_found(request, person_id, missing)
+        access_log.record_read(uow, runtime(request), who, person_id, chosen, reason)
+        uow.commit()
+    with reading(request) as uow:
+        return _page(request, uow, who, person_id)
+
+
+def _page(request: Request, uow: AccountsUnitOfWork, who: Principal, person_id: str) -> HTMLResponse:
     try:
         view = queries.person(uow, person_id)
     except NotFoundError as missing:
-        missing_context = {"person_id": person_id, "detail": missing.message}
-        return render(request, "person_not_found.html", missing_context, status_code=404)
+        return _not_found(request, person_id, missing)
     ours = signer(request)
     checkpoint = proofs.checkpoint_view(uow, ours.verifier if ours else None)
     inclusions = proofs.event_inclusions(uow, view.chain, checkpoint)
@@ -164,5 +262,6 @@ def person(request: Request, person_id: str, uow: Uow) -> HTMLResponse:
         "counts": counts,
         "checkpoint": checkpoint_panel(checkpoint, ours) if checkpoint else None,
         "checkpoint_url": CHECKPOINT_PATH,
+        "reads": _reads(uow, person_id) if may(who.grants, Resource.ACCESS_LOG, Action.READ) else None,
     }
     return render(request, "person.html", context)

@@ -1,5 +1,8 @@
 """The Plan page: the planner's schedule from a start date, why it is not faster, the forecast beside it, the day's
-draft movements to adopt, and the plan as CSV and JSON. The work is in handover.web.planner."""
+draft movements to adopt, and the plan as CSV and JSON. The work is in handover.web.planner.
+
+Reading the plan and its exports needs plan:read; adopting a day into draft movements needs plan:write.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +12,20 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from handover.core.policy.access import Action, Resource, actor_for
 from handover.core.policy.safeguards import Safeguard
+from handover.gate import needs
 from handover.i18n import _
 from handover.services import planning
 from handover.services.ports import UnitOfWork
 from handover.services.runtime import Runtime
 from handover.web import planner
 from handover.web.auth import write_refusal
-from handover.web.common import Uow, attempt, parse_int, reading, redirect, render, runtime
+from handover.web.common import PlanWriter, Uow, attempt, parse_int, reading, redirect, render, runtime
 from handover.web.refusals import SERVICE_ERRORS, Refusal, refusal_of
 
 router = APIRouter(default_response_class=HTMLResponse)
+READS = [needs(Resource.PLAN, Action.READ)]
 
 Text = Annotated[str, Form()]
 PERSON_RULES = frozenset(s.value for s in Safeguard)
@@ -64,7 +70,7 @@ def _page(
     return render(request, "plan.html", context, status_code=refusal.status if refusal else 200)
 
 
-@router.get("/plan", name="web_plan")
+@router.get("/plan", name="web_plan", dependencies=READS)
 def plan_page(request: Request, uow: Uow, start: str = "", adopted: str = "", day: str = "") -> HTMLResponse:
     return _page(request, uow, start, adopted=adopted, adopted_day=day)
 
@@ -81,7 +87,7 @@ def _export(request: Request, uow: UnitOfWork, start: str) -> planner.Current | 
         )
 
 
-@router.get("/plan.json", name="web_plan_json", response_class=JSONResponse)
+@router.get("/plan.json", name="web_plan_json", response_class=JSONResponse, dependencies=READS)
 def plan_json(request: Request, uow: Uow, start: str = "") -> Response:
     found = _export(request, uow, start)
     if isinstance(found, Response):
@@ -89,7 +95,7 @@ def plan_json(request: Request, uow: Uow, start: str = "") -> Response:
     return JSONResponse(planner.as_json(found))
 
 
-@router.get("/plan.csv", name="web_plan_csv", response_class=Response)
+@router.get("/plan.csv", name="web_plan_csv", response_class=Response, dependencies=READS)
 def plan_csv(request: Request, uow: Uow, start: str = "") -> Response:
     found = _export(request, uow, start)
     if isinstance(found, Response):
@@ -103,7 +109,9 @@ def plan_csv(request: Request, uow: Uow, start: str = "") -> Response:
 
 
 @router.post("/plan/adopt", name="web_adopt_plan_day")
-def adopt_day(request: Request, csrf: Text = "", start: Text = "", day: Text = "", plan: Text = "") -> Response:
+def adopt_day(
+    request: Request, who: PlanWriter, csrf: Text = "", start: Text = "", day: Text = "", plan: Text = ""
+) -> Response:
     """Adopt one day of the plan the planner was looking at: its drafts become draft movements with manifests."""
     refusal = write_refusal(request, csrf)
     if refusal is None:
@@ -113,7 +121,7 @@ def adopt_day(request: Request, csrf: Text = "", start: Text = "", day: Text = "
             result, chosen = found
 
             def act(uow: UnitOfWork, rt: Runtime) -> list[str]:
-                return planning.adopt(uow, rt, result, chosen)
+                return planning.adopt(uow, rt, result, chosen, actor=actor_for(who))
 
             done = attempt(request, csrf, act)
             if done.result is not None:

@@ -155,7 +155,7 @@ class Current:
 def parameters_and_key(request: Request, uow: UnitOfWork, start: date | None, today: date) -> Current:
     """The start date (the default when None), the parameters and the cache key, without planning."""
     database = database_name(request)
-    size = uow.custody.size()
+    size = uow.custody.last_custody_index()
     default = cache_of(request).start(database, size, lambda: planning.default_start(uow, today))
     chosen = start or default
     values = planning.parameters(uow)

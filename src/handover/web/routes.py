@@ -7,7 +7,9 @@
 - field: the field officer's checklist (boarding, departure, arrival, incidents) and signed handovers;
 - intake: arrivals awaiting admission and family notifications, per facility;
 - officers: who may sign handovers, with their public keys;
-- session: the operator's sign-in, which opens the forms (pages are read-only without it).
+- access_log: who read whose record (monitors and administrators);
+- repatriation: countries' repatriation cases, one country's requests and cases, one case's history and documents;
+- session: signing in and out, changing a one-time password, setting up the second factor.
 """
 
 from __future__ import annotations
@@ -15,8 +17,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from handover.web import dashboard, field, intake, movements, officers, persons, plan, session
+from handover.web import (
+    access_log,
+    dashboard,
+    field,
+    intake,
+    movements,
+    officers,
+    persons,
+    plan,
+    repatriation,
+    session,
+)
 
 router = APIRouter(default_response_class=HTMLResponse)
-for module in (dashboard, persons, movements, plan, field, intake, officers, session):
+for module in (access_log, dashboard, persons, movements, plan, field, intake, officers, repatriation, session):
     router.include_router(module.router)

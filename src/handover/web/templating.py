@@ -14,8 +14,8 @@ from babel.numbers import format_decimal, format_percent
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
+from handover.core.policy.access import ANONYMOUS, Action, Principal, Resource, may
 from handover.i18n import DEFAULT_LANGUAGE, current_language, gettext_, ngettext
-from handover.web.auth import session
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -67,14 +67,28 @@ def here(request: Request) -> str:
     return "/"
 
 
+def _principal(request: Request) -> Principal:
+    found = getattr(request.state, "principal", None)
+    return found if isinstance(found, Principal) else ANONYMOUS
+
+
 def _page_context(request: Request) -> dict[str, Any]:
     language = current_language()
-    operator = session(request)
+    principal = _principal(request)
+    current = getattr(request.state, "session", None)
+
+    def allowed(permission: str) -> bool:
+        """For templates: `allowed("movement:write")` shows a form only to those whose role may use it."""
+        resource, _sep, action = permission.partition(":")
+        return may(principal.grants, Resource(resource), Action(action))
+
     return {
         "lang": language,
         "text_direction": text_direction(language),
-        "operator": operator is not None,
-        "csrf_token": operator.csrf if operator is not None else "",
+        "user": principal if principal.account_id else None,
+        "operator": bool(principal.account_id),  # signed in: forms show, and their routes check the permission
+        "allowed": allowed,
+        "csrf_token": getattr(current, "csrf", ""),
         "here": here(request),
     }
 

@@ -23,6 +23,7 @@ from handover.core.tlog import (
     stored_hashes,
     tree_hash,
 )
+from handover.core.tlog.hashing import hash_leaves, hash_pairs
 from tests.core.tlog.support import leaves_for
 
 
@@ -51,6 +52,17 @@ def test_hashing_matches_rfc_9162_prefixes() -> None:
     assert leaf_hash(b"abc") == hashlib.sha256(b"\x00abc").digest()
     assert node_hash(b"L" * 32, b"R" * 32) == hashlib.sha256(b"\x01" + b"L" * 32 + b"R" * 32).digest()
     assert EMPTY_ROOT.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+@given(st.lists(st.binary(max_size=40), max_size=9), st.lists(st.binary(min_size=32, max_size=32), max_size=8))
+def test_hashing_a_row_at_once_is_hashing_each(entries: list[bytes], hashes: list[bytes]) -> None:
+    assert hash_leaves(entries) == b"".join(leaf_hash(entry) for entry in entries)
+    pairs = hashes[: len(hashes) // 2 * 2]
+    nodes = [node_hash(left, right) for left, right in zip(pairs[::2], pairs[1::2], strict=True)]
+    assert hash_pairs(b"".join(pairs)) == b"".join(nodes)
+    if len(hashes) % 2:
+        with pytest.raises(ValueError):
+            hash_pairs(b"".join(hashes))
 
 
 def test_stored_hash_layout_is_gos() -> None:

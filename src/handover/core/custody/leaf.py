@@ -86,12 +86,60 @@ def decode(leaf: bytes) -> CustodyEvent:
 
     A monitor decodes every entry of the log, so this checks canonical form on the parsed object (same bytes when
     re-encoded, only known keys, strings where strings belong, canonical times) rather than building the event
-    and encoding it again, and checks types by counting them rather than field by field.
+    and encoding it again. The fields are checked one by one only for a leaf of a new shape (see `_SHAPES`).
     """
     try:
         record = orjson.loads(leaf)
     except orjson.JSONDecodeError as error:
         raise ValueError(f"leaf is not UTF-8 JSON: {error}") from error
+    shape = (tuple(record), tuple(map(type, record.values()))) if type(record) is dict else None
+    known = shape in _SHAPES
+    if not (known and record["v"] == LEAF_VERSION and _strings_only(record.get("details", _NO_DETAILS))):
+        _check_fields(record)
+    # Cannot raise: by now the record is strings, one int and one object of strings, all as orjson read them.
+    if orjson.dumps(record, option=_OPTIONS) != leaf:
+        raise ValueError("leaf is not in canonical form")
+    kind = _TYPES.get(record["type"])
+    if kind is None:
+        raise ValueError(f"leaf has an unknown event type {record['type']!r}")
+    try:
+        occurred, recorded = _parse_time(record["occurred_at"]), _parse_time(record["recorded_at"])
+    except ValueError as error:
+        raise ValueError(f"leaf is not a valid custody event: {error}") from error
+    if shape is not None and not known:
+        _SHAPES.add(shape)
+    get = record.get
+    return _event(
+        record["event_id"],
+        record["person_id"],
+        kind,
+        occurred,
+        recorded,
+        get("facility_id"),
+        get("authority_id"),
+        get("movement_id"),
+        get("corrects"),
+        tuple(record.get("details", _NO_DETAILS).items()),  # already sorted: the canonical check above passed
+    )
+
+
+_SHAPES: set[tuple[tuple[str, ...], tuple[type, ...]]] = set()
+"""The shapes of the leaves accepted so far: their fields in order and the type of each. A leaf of one of these
+shapes has known fields of the right types (the version an integer, the details an object, the rest strings), so
+only the version's value and the details' values are left to check; a leaf of any other shape has its fields checked
+one by one. Only canonical leaves are added (their fields in sorted order), so there are at most 32 shapes: which of
+the five optional fields a leaf has."""
+
+_NO_DETAILS: dict[str, str] = {}
+
+
+def _strings_only(details: dict[str, Any]) -> bool:
+    """Whether a leaf's details (of a known shape: an object) are as an event's must be: none, or strings only."""
+    return details is _NO_DETAILS or (bool(details) and list(map(type, details.values())).count(str) == len(details))
+
+
+def _check_fields(record: Any) -> None:
+    """Refuse a parsed leaf whose fields are not an event's: unknown or missing fields, or values of the wrong types."""
     if type(record) is not dict or record.get("v") != LEAF_VERSION or type(record["v"]) is not int:
         raise ValueError("leaf is not a version-1 custody event")
     if not record.keys() <= _KEYS:
@@ -105,29 +153,6 @@ def decode(leaf: bytes) -> CustodyEvent:
         raise ValueError("leaf details must be a non-empty object (absent when empty)")
     if list(map(type, details.values())).count(str) != len(details):
         raise ValueError("leaf details must be an object of strings")
-    # Cannot raise: by now the record is strings, one int and one object of strings, all as orjson read them.
-    if orjson.dumps(record, option=_OPTIONS) != leaf:
-        raise ValueError("leaf is not in canonical form")
-    kind = _TYPES.get(record["type"])
-    if kind is None:
-        raise ValueError(f"leaf has an unknown event type {record['type']!r}")
-    try:
-        occurred, recorded = _parse_time(record["occurred_at"]), _parse_time(record["recorded_at"])
-    except ValueError as error:
-        raise ValueError(f"leaf is not a valid custody event: {error}") from error
-    get = record.get
-    return _event(
-        record["event_id"],
-        record["person_id"],
-        kind,
-        occurred,
-        recorded,
-        get("facility_id"),
-        get("authority_id"),
-        get("movement_id"),
-        get("corrects"),
-        tuple(details.items()),  # already sorted: the canonical check above passed
-    )
 
 
 # A monitor builds an event for every entry of the log.

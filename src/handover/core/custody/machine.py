@@ -7,7 +7,7 @@ chain read back from the log (`fold`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +27,7 @@ _NOT_CORRECTABLE = frozenset({EventType.REGISTERED, EventType.CORRECTED})
 # The members every event is compared with, as plain names: on Python 3.11 reading a member off its enum class goes
 # through EnumType.__getattr__ (five times a plain attribute), and a monitor folds every event of the log.
 _REGISTERED, _CORRECTED, _ESCAPED = EventType.REGISTERED, EventType.CORRECTED, Status.ESCAPED
+_HELD, _IN_TRANSIT, _ARRIVED, _HOSPITALISED = Status.HELD, Status.IN_TRANSIT, Status.ARRIVED, Status.HOSPITALISED
 
 
 def _rule_text(rule: Rule) -> str:
@@ -104,49 +105,92 @@ def check(state: PersonState | None, event: CustodyEvent) -> Refused | None:
         return refuse(state, event, Rule.TERMINAL)
     if status is _ESCAPED and kind not in (EventType.RECAPTURED, EventType.DIED):
         return refuse(state, event, Rule.ESCAPED)
-    rule = _ordering_rule(state, event)
+    rule = _ORDERING_RULES[kind](state, event)
     return refuse(state, event, rule) if rule is not None else None
 
 
-def _ordering_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+# The ordering rules, one function per event type (registrations and corrections are judged apart), found by `check`
+# in a table keyed by the event's type: a `match` over the types would compare the type with each case's members in
+# turn, each read off its enum class, and a monitor checks every event of the log. (tests/core/test_custody_machine.py
+# holds the tables to a plain restatement of the rules.)
+
+
+def _no_ordering_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+    return None
+
+
+def _manifest_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+    if state.status is not _HELD:
+        return Rule.NOT_HELD
+    if state.movement_id is not None:
+        return Rule.ALREADY_ON_MOVEMENT
+    return Rule.NOT_AT_ORIGIN if state.facility_id != event.facility_id else None
+
+
+def _on_this_movement_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+    """Taken off the manifest, or departing: held, and on this movement's manifest."""
+    if state.status is not _HELD:
+        return Rule.NOT_HELD
+    return Rule.NOT_ON_MOVEMENT if state.movement_id != event.movement_id else None
+
+
+def _handover_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+    if state.custodian_id != event.detail("from_authority"):
+        return Rule.CUSTODIAN_MISMATCH
+    return Rule.HANDOVER_TO_SELF if event.authority_id == state.custodian_id else None
+
+
+def _arrival_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
     status = state.status
-    match event.type:
-        case EventType.ASSESSED | EventType.NOTIFIED | EventType.DIED:
-            return None
-        case EventType.MANIFESTED:
-            if status is not Status.HELD:
-                return Rule.NOT_HELD
-            if state.movement_id is not None:
-                return Rule.ALREADY_ON_MOVEMENT
-            return Rule.NOT_AT_ORIGIN if state.facility_id != event.facility_id else None
-        case EventType.UNMANIFESTED | EventType.DEPARTED:
-            if status is not Status.HELD:
-                return Rule.NOT_HELD
-            return Rule.NOT_ON_MOVEMENT if state.movement_id != event.movement_id else None
-        case EventType.HANDED_OVER:
-            if state.custodian_id != event.detail("from_authority"):
-                return Rule.CUSTODIAN_MISMATCH
-            return Rule.HANDOVER_TO_SELF if event.authority_id == state.custodian_id else None
-        case EventType.ARRIVED:
-            if status is Status.IN_TRANSIT:
-                moving_on = event.movement_id is None or event.movement_id == state.movement_id
-                return None if moving_on else Rule.NOT_ON_MOVEMENT
-            return None if status is Status.HOSPITALISED else Rule.NOT_IN_TRANSIT
-        case EventType.ADMITTED:
-            if status is not Status.ARRIVED or state.facility_id != event.facility_id:
-                return Rule.ADMISSION_WITHOUT_ARRIVAL
-            return Rule.CUSTODIAN_MISMATCH if state.custodian_id != event.authority_id else None
-        case EventType.HOSPITALISED | EventType.ESCAPED:
-            if state.on_manifest and event.type is EventType.HOSPITALISED:
-                return Rule.ON_MANIFEST
-            return None if status in _AT_A_PLACE_OR_MOVING else Rule.NOT_HELD
-        case EventType.RECAPTURED:
-            return None if status is Status.ESCAPED else Rule.RECAPTURE_ONLY_AFTER_ESCAPE
-        case EventType.RELEASED | EventType.REPATRIATED:
-            if status is not Status.HELD:
-                return Rule.NOT_HELD
-            return Rule.ON_MANIFEST if state.on_manifest else None
-    raise AssertionError(f"unhandled event type {event.type}")  # pragma: no cover - enum is closed
+    if status is _IN_TRANSIT:
+        moving_on = event.movement_id is None or event.movement_id == state.movement_id
+        return None if moving_on else Rule.NOT_ON_MOVEMENT
+    return None if status is _HOSPITALISED else Rule.NOT_IN_TRANSIT
+
+
+def _admission_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+    if state.status is not _ARRIVED or state.facility_id != event.facility_id:
+        return Rule.ADMISSION_WITHOUT_ARRIVAL
+    return Rule.CUSTODIAN_MISMATCH if state.custodian_id != event.authority_id else None
+
+
+def _hospital_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+    if state.on_manifest:
+        return Rule.ON_MANIFEST
+    return _escape_rule(state, event)
+
+
+def _escape_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+    return None if state.status in _AT_A_PLACE_OR_MOVING else Rule.NOT_HELD
+
+
+def _recapture_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+    return None if state.status is _ESCAPED else Rule.RECAPTURE_ONLY_AFTER_ESCAPE
+
+
+def _leaving_custody_rule(state: PersonState, event: CustodyEvent) -> Rule | None:
+    """Released or repatriated: held, and on no manifest."""
+    if state.status is not _HELD:
+        return Rule.NOT_HELD
+    return Rule.ON_MANIFEST if state.on_manifest else None
+
+
+_ORDERING_RULES: dict[EventType, Callable[[PersonState, CustodyEvent], Rule | None]] = {
+    EventType.ASSESSED: _no_ordering_rule,
+    EventType.NOTIFIED: _no_ordering_rule,
+    EventType.DIED: _no_ordering_rule,
+    EventType.MANIFESTED: _manifest_rule,
+    EventType.UNMANIFESTED: _on_this_movement_rule,
+    EventType.DEPARTED: _on_this_movement_rule,
+    EventType.HANDED_OVER: _handover_rule,
+    EventType.ARRIVED: _arrival_rule,
+    EventType.ADMITTED: _admission_rule,
+    EventType.HOSPITALISED: _hospital_rule,
+    EventType.ESCAPED: _escape_rule,
+    EventType.RECAPTURED: _recapture_rule,
+    EventType.RELEASED: _leaving_custody_rule,
+    EventType.REPATRIATED: _leaving_custody_rule,
+}
 
 
 def apply(state: PersonState | None, event: CustodyEvent) -> PersonState:
@@ -157,7 +201,7 @@ def apply(state: PersonState | None, event: CustodyEvent) -> PersonState:
         estate = event.required("estate")
         return _state(
             event.person_id,
-            Status.HELD,
+            _HELD,
             _ESTATES.get(estate) or Estate(estate),  # Estate() only to refuse an unknown estate as it always has
             event.authority_id,
             event.facility_id,
@@ -166,7 +210,7 @@ def apply(state: PersonState | None, event: CustodyEvent) -> PersonState:
             1,
         )
     assert state is not None, "apply() needs a registered person; check() first"
-    changes = _changes(event)
+    changes = _CHANGES[event.type](event)
     return _state(
         state.person_id,
         changes.get("status", state.status),
@@ -183,47 +227,40 @@ _state = fast_constructor(PersonState)
 _ESTATES = {estate.value: estate for estate in Estate}
 
 
-def _changes(event: CustodyEvent) -> dict[str, Any]:
-    """What an event changes in a person's state (beyond the event count); one `replace` per event keeps folds fast."""
-    match event.type:
-        case EventType.ASSESSED | EventType.NOTIFIED:
-            return {}
-        case EventType.MANIFESTED:
-            return {"movement_id": event.movement_id}
-        case EventType.UNMANIFESTED:
-            return {"movement_id": None}
-        case EventType.DEPARTED:
-            return {"status": Status.IN_TRANSIT, "facility_id": None}
-        case EventType.HANDED_OVER:
-            return {"custodian_id": event.authority_id}
-        case EventType.ARRIVED:
-            return {"status": Status.ARRIVED, "facility_id": event.facility_id}
-        case EventType.ADMITTED | EventType.RECAPTURED:
-            return {
-                "status": Status.HELD,
-                "facility_id": event.facility_id,
-                "movement_id": None,
-                "custodian_id": event.authority_id,
-            }
-        case EventType.HOSPITALISED:
-            return {"status": Status.HOSPITALISED, "facility_id": None, "movement_id": None}
-        case EventType.ESCAPED:
-            return {"status": Status.ESCAPED, "facility_id": None, "movement_id": None}
-        case EventType.DIED:
-            return {"status": Status.DEAD, "facility_id": None, "movement_id": None}
-        case EventType.RELEASED:
-            return {"status": Status.RELEASED, "custodian_id": None, "facility_id": None}
-        case EventType.REPATRIATED:
-            return {"status": Status.REPATRIATED, "custodian_id": event.authority_id, "facility_id": None}
-        case EventType.CORRECTED:
-            # A correction carries the custody it restores, so the fold stays one step per event.
-            return {
-                "status": Status(event.required("status")),
-                "custodian_id": event.authority_id,
-                "facility_id": event.facility_id,
-                "movement_id": event.movement_id,
-            }
-    raise AssertionError(f"unhandled event type {event.type}")  # pragma: no cover - enum is closed
+# What each kind of event changes in a person's state (beyond the last event and the count), by event type: a table
+# rather than a `match`, for the reason the ordering rules are one. A registration builds the state (see `apply`).
+_CHANGES: dict[EventType, Callable[[CustodyEvent], dict[str, Any]]] = {
+    EventType.ASSESSED: lambda event: {},
+    EventType.NOTIFIED: lambda event: {},
+    EventType.MANIFESTED: lambda event: {"movement_id": event.movement_id},
+    EventType.UNMANIFESTED: lambda event: {"movement_id": None},
+    EventType.DEPARTED: lambda event: {"status": _IN_TRANSIT, "facility_id": None},
+    EventType.HANDED_OVER: lambda event: {"custodian_id": event.authority_id},
+    EventType.ARRIVED: lambda event: {"status": _ARRIVED, "facility_id": event.facility_id},
+    EventType.ADMITTED: lambda event: _held_at(event),
+    EventType.RECAPTURED: lambda event: _held_at(event),
+    EventType.HOSPITALISED: lambda event: {"status": _HOSPITALISED, "facility_id": None, "movement_id": None},
+    EventType.ESCAPED: lambda event: {"status": _ESCAPED, "facility_id": None, "movement_id": None},
+    EventType.DIED: lambda event: {"status": Status.DEAD, "facility_id": None, "movement_id": None},
+    EventType.RELEASED: lambda event: {"status": Status.RELEASED, "custodian_id": None, "facility_id": None},
+    EventType.REPATRIATED: lambda event: {
+        "status": Status.REPATRIATED,
+        "custodian_id": event.authority_id,
+        "facility_id": None,
+    },
+    # A correction carries the custody it restores, so the fold stays one step per event.
+    EventType.CORRECTED: lambda event: {
+        "status": Status(event.required("status")),
+        "custodian_id": event.authority_id,
+        "facility_id": event.facility_id,
+        "movement_id": event.movement_id,
+    },
+}
+
+
+def _held_at(event: CustodyEvent) -> dict[str, Any]:
+    """Admitted or recaptured: held where the event happened, by its authority, on no movement."""
+    return {"status": _HELD, "facility_id": event.facility_id, "movement_id": None, "custodian_id": event.authority_id}
 
 
 def decide(state: PersonState | None, command: c.Command) -> Decision:

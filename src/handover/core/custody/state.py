@@ -24,6 +24,8 @@ class Status(StrEnum):
 TERMINAL = frozenset({Status.DEAD, Status.RELEASED, Status.REPATRIATED})
 # Custody ends with release: the only status with no custodian.
 WITHOUT_CUSTODIAN = frozenset({Status.RELEASED})
+# Read as a plain name where every event of a log is folded (off the enum class it is several times slower).
+_HELD = Status.HELD
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,7 @@ class PersonState:
 
     @property
     def on_manifest(self) -> bool:
-        return self.status is Status.HELD and self.movement_id is not None
+        return self.status is _HELD and self.movement_id is not None
 
     def describe(self) -> str:
         """The state in words, for refusals: what a user needs to see to understand why."""

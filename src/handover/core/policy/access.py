@@ -148,6 +148,8 @@ ROLE_GRANTS: Mapping[Role, frozenset[Grant]] = {
         *_PUBLIC,
         "own-facility:person:read",
         "own-facility:movement:read",
+        # The facility's side of a handover: signing for people received (or handed to an escort) at the gate.
+        "own-facility:movement:write",
         "own-facility:admission:read",
         "own-facility:admission:write",
         "own-facility:incident:read",
@@ -261,10 +263,11 @@ class Principal:
         narrowed_to: Iterable[Grant] | None = None,
         token_id: str | None = None,
     ) -> Principal:
-        """A principal with its role's grants, narrowed to `narrowed_to` when a token names fewer."""
+        """A principal with its role's grants, narrowed to `narrowed_to` (and the public's) when a token names fewer."""
         held = ROLE_GRANTS[role]
         if narrowed_to is not None:
-            held = held & frozenset(narrowed_to)
+            # A narrowed token never sees less than the public does without any token.
+            held = (held & frozenset(narrowed_to)) | ROLE_GRANTS[Role.PUBLIC]
         return cls(account_id, name, role, facility_id, country, authority_id, held, token_id)
 
     def can(self, permission: Grant | str) -> bool:
@@ -331,6 +334,21 @@ def movement_in_scope(
     return False
 
 
+def facility_in_scope(
+    principal: Principal, facility_id: str, resource: Resource = Resource.ADMISSION, action: Action = Action.READ
+) -> bool:
+    """Whether the principal may `action` a facility's `resource` (its arrivals, admissions, roll, incidents)."""
+    for scope in scopes(principal.grants, resource, action):
+        if scope is Scope.ALL or (scope is Scope.OWN_FACILITY and principal.facility_id == facility_id):
+            return True
+    return False
+
+
+def person_filter(principal: Principal, resource: Resource = Resource.PERSON, action: Action = Action.READ) -> bool:
+    """Whether a list of people must be filtered one by one (False: the principal sees all of them)."""
+    return Scope.ALL not in scopes(principal.grants, resource, action)
+
+
 def country_in_scope(
     principal: Principal, country: str, resource: Resource = Resource.REPATRIATION, action: Action = Action.READ
 ) -> bool:
@@ -362,6 +380,7 @@ LEGACY: Mapping[Permission, tuple[Resource, Action]] = {
     Permission.REVIEW: (Resource.ASSESSMENT, Action.WRITE),
     Permission.REPORT_INCIDENTS: (Resource.INCIDENT, Action.WRITE),
     Permission.OVERRIDE_SAFEGUARDS: (Resource.SAFEGUARDS, Action.WRITE),
+    Permission.MANAGE_REFERENCE: (Resource.REFERENCE, Action.WRITE),
 }
 
 

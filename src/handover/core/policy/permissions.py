@@ -17,6 +17,7 @@ class Permission(StrEnum):
     REVIEW = "review"
     REPORT_INCIDENTS = "report-incidents"
     OVERRIDE_SAFEGUARDS = "override-safeguards"
+    MANAGE_REFERENCE = "manage-reference"  # facilities, routes, and the officers who sign handovers
 
 
 OPERATOR = frozenset(Permission)
