@@ -202,8 +202,9 @@ Target: under 15 s for 10^6 entries on 2 cores. {_verdict(checked.entries >= 10*
 ## A 250-person group through the API
 
 **Method.** `bench/operations.py`: 250 registered, cleared men on an approved two-leg helicopter movement (untimed).
-Timed, through the HTTP API as the officers' devices send it (FastAPI's TestClient in-process, so server time plus
-a thin client): count everyone aboard each leg, depart and arrive each leg, a handover document at the origin and
+Timed, through the HTTP API as the officers' devices send it, each with its own account's API token (escort,
+and the intake officers of the origin and of Karkh: every request goes through the permission and scope checks),
+FastAPI's TestClient in-process, so server time plus a thin client: count everyone aboard each leg, depart and arrive each leg, a handover document at the origin and
 one at the destination each signed by both officers (signing happens on their devices between requests and is not
 counted; the server's check of both signatures is), and admit everyone: 1,250 custody events with their log
 hashes. Baseline: the same 1,250 custody events through `services.custody.record`, one transaction per step, with
