@@ -20,6 +20,8 @@ from handover.store.uow import Database
 @dataclass(frozen=True)
 class VerifyTime:
     entries: int
+    vkey: str
+    directory: Path
     build_seconds: float
     verify_seconds: float
     floor_seconds: float
@@ -71,4 +73,4 @@ def measure(db: Database, entries: int, workdir: Path) -> VerifyTime:
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"verify failed on the bench log: {result.stdout}{result.stderr}")
-    return VerifyTime(entries, built, elapsed, floor(directory, entries))
+    return VerifyTime(entries, vkey, directory, built, elapsed, floor(directory, entries))

@@ -13,16 +13,18 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handover.api import access_log, handovers, movements, operations, planning
+from handover.api import report as report_api
 from handover.api.log import proofs_router as log_proofs_router
 from handover.api.log import tiles_router as log_tiles_router
 from handover.api.problems import denied_problem, install_problem_handlers
 from handover.api.repatriation import router as repatriation_router
 from handover.api.routes import router as api_router
 from handover.api.writes import router as write_router
-from handover.background import CheckpointSigner
+from handover.background import CheckpointSigner, ReportPublisher
 from handover.core.tlog.note import Signer
 from handover.gate import Denied, enforce
 from handover.i18n import DEFAULT_LANGUAGE, DOMAIN, LOCALE_DIR, reset_language, use_language
+from handover.services.report_context import configured_policy
 from handover.services.runtime import Runtime, system_runtime
 from handover.settings import get_settings
 from handover.store.uow import Database
@@ -30,6 +32,8 @@ from handover.web.auth import denied_page
 from handover.web.routes import router as web_router
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
+# How often the server looks whether the public report's next release is due (it is due once a cadence, in days).
+REPORT_CHECK_SECONDS = 3600.0
 
 
 def available_languages(locale_dir: Path = LOCALE_DIR) -> frozenset[str]:
@@ -127,11 +131,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         signing = CheckpointSigner(db, signer, rt, interval) if signer is not None and interval > 0 else None
-        if signing is not None:
-            signing.start()
+        # Releases stand on checkpoints, so the server releases the report only where it signs them.
+        publishing = ReportPublisher(db, rt, configured_policy(), REPORT_CHECK_SECONDS) if signing is not None else None
+        for worker in (signing, publishing):
+            if worker is not None:
+                worker.start()
         yield
-        if signing is not None:
-            signing.stop()
+        for worker in (publishing, signing):
+            if worker is not None:
+                worker.stop()
         if owned:
             db.dispose()
 
@@ -158,6 +166,7 @@ def create_app(
     app.include_router(planning.router, prefix="/api/v1", tags=["v1 planning"])
     app.include_router(access_log.router, prefix="/api/v1", tags=["v1 access log"])
     app.include_router(repatriation_router, prefix="/api/v1", tags=["v1 repatriation"])
+    app.include_router(report_api.router, prefix="/api/v1", tags=["v1 report"])
     app.include_router(log_proofs_router, prefix="/api/v1", tags=["v1 log"])
     app.include_router(log_tiles_router, prefix="/log", tags=["log (C2SP tlog-tiles)"])
     app.include_router(web_router, include_in_schema=False)

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     signing_key: Path | None = None
     # How often the server signs a new checkpoint when the log has grown, in seconds (0: never by itself).
     checkpoint_interval: float = 10.0
+    # The public report: counts below the threshold are suppressed; figures may be rounded to a base (None: exact);
+    # releases are made at a fixed cadence so no change between two releases is a small group.
+    report_threshold: int = Field(default=10, ge=2)
+    report_rounding: int | None = Field(default=None, ge=2)
+    report_cadence_days: int = Field(default=7, ge=1)
     # Mandela rule 68: how many hours after admission a family notification becomes overdue.
     notification_hours: int = Field(default=24, ge=1, le=24 * 365)
 

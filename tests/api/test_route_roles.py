@@ -90,6 +90,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/repatriation/cases/{case_id}/complete"): "movement:write",
     ("POST", "/api/v1/repatriation/cases/{case_id}/documents"): "document:write",
     ("GET", "/api/v1/repatriation/documents/{document_id}"): "document:read",
+    ("GET", "/api/v1/report"): "report:read",
+    ("GET", "/api/v1/report/releases"): "report:read",
+    ("GET", "/api/v1/report/releases/{number}"): "report:read",
+    ("POST", "/api/v1/report/releases"): "report:write",
     ("GET", "/api/v1/log/checkpoint"): "checkpoint:read",
     ("GET", "/api/v1/log/inclusion"): "checkpoint:read",
     ("GET", "/api/v1/log/consistency"): "checkpoint:read",
@@ -143,6 +147,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/repatriation/cases/{case_id}/act"): "repatriation:write",
     ("POST", "/repatriation/cases/{case_id}/schedule"): "repatriation:write",
     ("POST", "/repatriation/cases/{case_id}/documents"): "document:write",
+    ("GET", "/report"): "report:read",
+    ("GET", "/report/{number}"): "report:read",
+    ("GET", "/report/{number}/report.json"): "report:read",
+    ("GET", "/report/{number}/report.csv"): "report:read",
+    ("GET", "/report/{number}/counts.csv"): "report:read",
+    ("GET", "/report/{number}/report.pdf"): "report:read",
+    ("GET", "/report/{number}/{chart}.svg"): "report:read",
     ("GET", "/signin"): "open",
     ("POST", "/signin"): "open",
     ("POST", "/signout"): "open",
@@ -197,6 +208,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "document_id": "no-such-document",
         "country": "KZ",
         "path": "0/000.p/1",
+        "number": "1",
+        "chart": "cumulative",
     }
     try:
         with TestClient(create_app(db, runtime=rt)) as client:

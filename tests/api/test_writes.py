@@ -20,7 +20,7 @@ from handover import gate
 from handover.api.problems import PROBLEM_BASE
 from handover.app import create_app
 from handover.core.custody import EventType, Rule
-from handover.core.policy.access import Resource, Role
+from handover.core.policy.access import Action, Resource, Role
 from handover.services import accounts
 from handover.services.person_events import PersonEventType
 from handover.services.runtime import Runtime, SimulatedClock, seeded_runtime
@@ -76,6 +76,7 @@ PLACEHOLDERS = {
     "{handover_id}": "h-1",
     "{officer_id}": "o-1",
     "{event_id}": "e-1",
+    "{number}": "1",
 }
 PUBLIC = frozenset({Resource.REPORT, Resource.CHECKPOINT})
 
@@ -91,7 +92,9 @@ def operations(app: FastAPI) -> list[tuple[str, str, bool]]:
         path = route.path
         for placeholder, value in PLACEHOLDERS.items():
             path = path.replace(placeholder, value)
-        found += [(method.lower(), path, declared.resource in PUBLIC) for method in route.methods]
+        # Reading aggregates is public; making a report release (report:write) is not.
+        public = declared.resource in PUBLIC and declared.action is Action.READ
+        found += [(method.lower(), path, public) for method in route.methods]
     return found
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from handover.cli import operations, planning, users
+from handover.cli import report as report_cli
 from handover.cli.common import console, errors
 from handover.cli.common import database as _database
 from handover.cli.common import refusals as _refusals
@@ -82,7 +83,7 @@ def demo(
         if built.get("seed") == seed and (people is None or built.get("people") == people):
             console.print(_("The demo (seed {seed}) is already built here.").format(seed=seed))
             _demo_people_at_work(db, seed)
-            _checkpoint_demo(db)
+            _release_demo(db, _checkpoint_demo(db))
             return
     with (
         _refusals(),
@@ -107,7 +108,7 @@ def demo(
         )
     )
     _demo_people_at_work(db, seed)
-    _checkpoint_demo(db)
+    _release_demo(db, _checkpoint_demo(db))
 
 
 def _demo_people_at_work(db: Database, seed: int) -> None:
@@ -127,8 +128,9 @@ def _demo_people_at_work(db: Database, seed: int) -> None:
         typer.echo("  " + user.line())
 
 
-def _checkpoint_demo(db: Database) -> None:
-    """Sign the demo's log (with its own key, made on first use) so the log is checkable as soon as it is served.
+def _checkpoint_demo(db: Database) -> str:
+    """Sign the demo's log (with its own key, made on first use) so the log is checkable as soon as it is served;
+    its verifier key.
 
     Also covers a demo database built before the log existed: the migration built its tree, this signs it.
     """
@@ -140,8 +142,32 @@ def _checkpoint_demo(db: Database) -> None:
     with _refusals(), db.unit_of_work() as uow:
         signed = log_service.sign_checkpoint(uow, signer, datetime.now(UTC))
         uow.commit()
-    console.print(_("Log checkpoint at size {size}. Verifier key:").format(size=signed.size))
-    typer.echo(signer.verifier.vkey)
+    console.print(_("Log checkpoint at size {size}.").format(size=signed.size))
+    return signer.verifier.vkey
+
+
+def _release_demo(db: Database, vkey: str) -> None:
+    """Release 1 of the public report, at the checkpoint just signed (once: a rebuilt demo keeps its releases); then
+    the verifier key, last, where scripts read it."""
+    from handover.demo.report import first_release
+    from handover.services.errors import ConflictError
+
+    try:
+        with db.unit_of_work() as uow:
+            made = first_release(uow, datetime.now(UTC))
+            uow.commit()
+    except ConflictError as refused:
+        # The demo stays usable without its report; the refusal says why, and `handover report` can try again.
+        errors.print(f"[red]{_('Refused')}[/red] ({refused.rule}): {refused.message}", highlight=False)
+        made = None
+    if made is not None:
+        console.print(
+            _("Public report: release {number} at checkpoint size {size} (/report).").format(
+                number=made.number, size=made.checkpoint.size
+            )
+        )
+    console.print(_("Verifier key:"))
+    typer.echo(vkey)
 
 
 def _new_demo_key() -> Signer:
@@ -304,6 +330,7 @@ def rebuild() -> None:
 app.command()(verify)
 operations.install(app)
 planning.install(app)
+report_cli.install(app)
 users.install(app)
 
 log_app = typer.Typer(help=_("The transparency log: keys, checkpoints, export."), no_args_is_help=True)

@@ -1,7 +1,9 @@
 """`handover verify`: the monitor's tool, a thin command over `handover.monitor`.
 
-Exit codes: 0 the log verified; 1 it did not (the verdict names the first bad index and what is wrong); 2 nothing
-could be verified (bad arguments, unreachable source, refused token, unusable state file).
+Exit codes: 0 the log verified (and the report, with --report, recounted to the figure); 1 it did not (the verdict
+names the first bad index and what is wrong), or the report differs from its recount (every difference is listed);
+2 nothing could be verified (bad arguments, unreachable source, refused token, unusable state file, a report file that
+cannot be read or is not a release).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from handover.core.tlog.note import MalformedKey, Verifier
-from handover.i18n import _
-from handover.monitor import SourceError, StateFileError, Step, open_source, verify_log
+from handover.i18n import _, ngettext
+from handover.monitor import ReportError, SourceError, StateFileError, Step, open_source, verify_log
 from handover.monitor.checks import b64
 from handover.monitor.run import Outcome
 
@@ -53,10 +56,21 @@ def verify(
     identities: Annotated[
         bool, typer.Option("--identities", help=_("Also check identity records against their logged commitments."))
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help=_(
+                "A report release (its JSON document): recount every figure from the log entries at its checkpoint. "
+                "Its nationality table needs identity records, read as --identities does when the source serves them."
+            ),
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=_("Print the result as JSON."))] = False,
 ) -> None:
     """Verify the transparency log without trusting the server: signature, entries, tiles, history, custody, counts."""
     verifier = _verifier(vkey, as_json)
+    document = _report(report, as_json) if report is not None else None
     try:
         log = open_source(source, token)
     except SourceError as error:
@@ -84,8 +98,9 @@ def verify(
                 on_step=on_step,
                 on_warning=on_warning,
                 on_progress=on_progress,
+                report=document,
             )
-    except (SourceError, StateFileError) as error:
+    except (SourceError, StateFileError, ReportError) as error:
         _usage(str(error), as_json)
     finally:
         log.close()
@@ -114,8 +129,60 @@ def _verdict(outcome: Outcome, as_json: bool) -> None:
                 )
             )
         )
-    if outcome.failure is not None:
+    if not as_json and outcome.report is not None:
+        _report_verdict(outcome)
+    if not outcome.passed:
         raise typer.Exit(1)
+
+
+def _report_verdict(outcome: Outcome) -> None:
+    report = outcome.report
+    assert report is not None
+    if report.refused is not None:
+        console.print(
+            f"[bold red]{escape(_('REPORT REFUSED'))}[/bold red]: "
+            + escape(_("release {release}: {reason}").format(release=report.release, reason=report.refused))
+        )
+        return
+    if report.matches:
+        if report.size:
+            text = _("every figure of release {release} recounted from log entries 0 to {last}: match").format(
+                release=report.release, last=report.size - 1
+            )
+        else:
+            text = _("every figure of release {release} recounted from an empty log: match").format(
+                release=report.release
+            )
+        console.print(f"[bold green]{escape(_('report'))}[/bold green]: {escape(text)}")
+        return
+    table = Table(title=_("Release {release}: figures the log does not bear out").format(release=report.release))
+    for heading in (_("where"), _("published"), _("recount"), _("what")):
+        table.add_column(heading, overflow="fold")
+    for difference in report.differences:
+        table.add_row(
+            *(
+                escape("" if value is None else str(value))
+                for value in (difference.where, difference.published, difference.recount, difference.what)
+            )
+        )
+    console.print(table)
+    console.print(
+        f"[bold red]{escape(_('REPORT DIFFERS'))}[/bold red]: "
+        + escape(
+            ngettext(
+                "release {release}: {count} difference from the recount of log entries 0 to {last}.",
+                "release {release}: {count} differences from the recount of log entries 0 to {last}.",
+                len(report.differences),
+            ).format(release=report.release, count=len(report.differences), last=report.size - 1)
+        )
+    )
+
+
+def _report(path: Path, as_json: bool) -> bytes:
+    try:
+        return path.expanduser().read_bytes()
+    except OSError as error:
+        _usage(_("Cannot read the report {path}: {error}").format(path=path, error=error), as_json)
 
 
 def _verifier(text: str, as_json: bool) -> Verifier:

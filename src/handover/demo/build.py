@@ -67,6 +67,7 @@ def build_demo(
             )
         reference.add_reference_data(uow, scenario.authorities, scenario.facilities, scenario.routes)
         reference.set_planned_total(uow, min(scenario.planned, total))
+        reference.set_operation_name(uow, scenario.name)
         uow.meta.put(DEMO_KEY, json.dumps({"scenario": scenario.id, "seed": seed, "people": total}))
         planning.set_parameters(uow, planning.Parameters.from_dict(scenario.planning))
         uow.commit()

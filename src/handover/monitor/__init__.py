@@ -9,12 +9,14 @@ everything from the entries with the pure core. Modules:
 - `checks`: the checks themselves, as plain functions; each raises `Discrepancy` naming what is wrong and where.
 - `state`: the last checkpoint verified, kept in a local file so a rewritten history is caught on the next run.
 - `run`: the steps in order, stopping at the first discrepancy.
+- `report_check`: a report release's figures recounted from the log entries at its checkpoint (`--report`).
 
 It imports the core and httpx2 only: never the services, the store, the API or the web layer, so the server's code
 cannot vouch for itself.
 """
 
 from handover.monitor.checks import Discrepancy
+from handover.monitor.report_check import ReportError
 from handover.monitor.run import Outcome, Step, verify_log
 from handover.monitor.sources import DirectorySource, HttpSource, LogSource, SourceError, open_source
 from handover.monitor.state import StateFileError, VerifiedCheckpoint, default_state_path
@@ -25,6 +27,7 @@ __all__ = [
     "HttpSource",
     "LogSource",
     "Outcome",
+    "ReportError",
     "SourceError",
     "StateFileError",
     "Step",

@@ -303,6 +303,7 @@ def _read_share(blobs: Sequence[bytes], size: int, share: int, shares: int) -> _
     roots: list[bytes] = []
     by_person: dict[str, list[CustodyEvent]] = defaultdict(list)
     event_ids = result.event_ids
+    decode, person_key_of, crc32 = leaf.decode, leaf.person_key_of, zlib.crc32
     try:
         for number, data in enumerate(blobs):
             bundle = bundles[number]
@@ -321,17 +322,28 @@ def _read_share(blobs: Sequence[bytes], size: int, share: int, shares: int) -> _
             # Access entries (rare, found by a search of the whole bundle first) belong to no person's share: the
             # process hashing their bundle decodes and counts them, in log order with its custody events.
             access = _access_offsets(raw) if access_leaf.PREFIX in data else None
-            keys = leaf.person_keys(raw) if shares > 1 else None
-            for offset, entry in enumerate(raw):
+            keys: list[bytes] | None = None
+            owned: Sequence[int] = range(len(raw))
+            if shares > 1:
+                keys = leaf.person_keys(raw)
+                owned = [offset for offset, key in enumerate(keys) if crc32(key) % shares == share]
+            if access:
+                # In log order with the custody events: this share's first bad entry is the lowest it can name.
+                owned = sorted({*owned, *access}) if mine else [offset for offset in owned if offset not in access]
+            start = bundle.start
+            for offset in owned:
+                entry, index = raw[offset], start + offset
                 if access and offset in access:
-                    if mine:
-                        _decode_access(entry, bundle.start + offset, bundle)
-                        result.access_entries += 1
+                    _decode_access(entry, index, bundle)
+                    result.access_entries += 1
                     continue
-                if keys is not None and zlib.crc32(keys[offset]) % shares != share:
-                    continue  # another process's person
-                index = bundle.start + offset
-                event = _decode(entry, index, bundle, None if keys is None else keys[offset])
+                try:
+                    event = decode(entry)
+                    # Proved for canonical leaves (see `leaf.person_keys`); checked because the share-out relies on it.
+                    if keys is not None and keys[offset] != person_key_of(event.person_id):
+                        raise ValueError("its person id is not where the canonical form puts it")
+                except ValueError as error:
+                    raise _not_canonical(index, bundle, error) from None
                 earlier = event_ids.setdefault(event.event_id, index)
                 if earlier != index:
                     raise _duplicate(event.event_id, index, earlier, bundle)
@@ -344,23 +356,13 @@ def _read_share(blobs: Sequence[bytes], size: int, share: int, shares: int) -> _
     return result
 
 
-def _decode(entry: bytes, index: int, bundle: EntryBundle, key: bytes | None) -> CustodyEvent:
-    """The entry's event; `key` is its person key when the log is shared out by it."""
-    try:
-        event = leaf.decode(entry)
-        # Proved for canonical leaves (see `leaf.person_keys`); checked because the share-out relies on it.
-        if key is not None and key != leaf.person_key_of(event.person_id):
-            raise ValueError("its person id is not where the canonical form puts it")
-    except ValueError as error:
-        raise Discrepancy(
-            "entry-not-canonical",
-            _("log index {index}: the entry is not a canonical custody event: {error}").format(
-                index=index, error=error
-            ),
-            index=index,
-            path=bundle.path,
-        ) from None
-    return event
+def _not_canonical(index: int, bundle: EntryBundle, error: ValueError) -> Discrepancy:
+    return Discrepancy(
+        "entry-not-canonical",
+        _("log index {index}: the entry is not a canonical custody event: {error}").format(index=index, error=error),
+        index=index,
+        path=bundle.path,
+    )
 
 
 def _access_offsets(raw: Sequence[bytes]) -> frozenset[int]:
@@ -470,8 +472,11 @@ class _Child:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it quietly; the parent reports
                 os.close(read_end)
                 result = _read_share(blobs, size, share, shares)
+                # Pickled whole before writing: if this process finishes first, the pickling overlaps the parent's
+                # own share, rather than following it as the parent reads the pipe.
+                data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
                 with open(write_end, "wb") as pipe:
-                    pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                    pipe.write(data)
                 status = 0
             except BaseException:
                 os.write(2, traceback.format_exc().encode())

@@ -1,7 +1,9 @@
 """The monitor's run: the checks in order, stopping at the first discrepancy, and the state saved only after all pass.
 
-Usage problems (the source cannot be read, the state file is not ours) raise `SourceError` or `StateFileError`;
-findings about the log come back as `Outcome.failure`.
+Usage problems (the source cannot be read, the state file is not ours, the report is not a release) raise
+`SourceError`, `StateFileError` or `ReportError`; findings about the log come back as `Outcome.failure`, and about a
+report release (step 8) as `Outcome.report`. The state is saved once the log verified, whatever the report says: the
+report is the publisher's document, not the log.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from handover.core.tlog.note import Verifier
 from handover.i18n import _
 from handover.monitor import checks
 from handover.monitor.checks import Discrepancy, b64
+from handover.monitor.report_check import ReportOutcome, check_report, needs_identities, parse
 from handover.monitor.sources import LogSource, NotPublished, SourceError
 from handover.monitor.state import StateFileError, VerifiedCheckpoint, default_state_path, load_state, save_state
 
@@ -47,10 +50,17 @@ class Outcome:
     previous_size: int | None = None
     counts_compared: bool = False
     identities_checked: int | None = None
+    report: ReportOutcome | None = None
 
     @property
     def verified(self) -> bool:
+        """The log verified (the report, if any, is judged apart: `passed`)."""
         return self.failure is None
+
+    @property
+    def passed(self) -> bool:
+        """The log verified and the report, if one was given, was recounted without a difference."""
+        return self.verified and (self.report is None or self.report.matches)
 
     @property
     def events(self) -> int | None:
@@ -77,6 +87,7 @@ class Outcome:
             "steps": [{"step": s.number, "name": s.name, "detail": s.detail} for s in self.steps],
             "warnings": list(self.warnings),
             "failure": self.failure.as_dict() if self.failure is not None else None,
+            "report": self.report.as_dict() if self.report is not None else None,
         }
 
 
@@ -91,13 +102,18 @@ def verify_log(
     on_progress: Callable[[str, int, int], None] | None = None,
     now: Callable[[], datetime] | None = None,
     workers: int | None = None,
+    report: bytes | None = None,
 ) -> Outcome:
     """Verify the log `source` serves against `verifier`, trusting nothing it serves. See `checks` for the steps.
 
     `state_path` defaults to `default_state_path(origin)`. `on_progress(what, done, total)` reports fetching.
-    `workers` is how many processes decode the entries (default: one per CPU for a long log).
+    `workers` is how many processes decode the entries (default: one per CPU for a long log). `report`, a release
+    document, is recounted in step 8; if it has tables that need identity records, they are fetched and checked
+    even without `identities` when the source serves them (else those tables are left unchecked, with a warning).
     """
     outcome = Outcome(source=source.description)
+    release = parse(report) if report is not None else None  # a malformed report stops us before any fetching
+    wants_identities = release is not None and needs_identities(release)
 
     def done(number: int, name: str, detail: str) -> None:
         step = Step(number, name, detail)
@@ -191,10 +207,9 @@ def verify_log(
             done(6, "counts", _("the server's current-state counts equal the ones the chains give"))
 
         # 7. Identity records against the commitments logged at registration.
-        if identities:
-            data = source.identities()
-            if data is None:
-                raise SourceError(_("{source} publishes no identity records.").format(source=source.description))
+        records: dict[str, Any] | None = None
+        data = _identities(source, required=identities, warn=warn) if identities or wants_identities else None
+        if data is not None:
             records = checks.parse_identity_records(data)
             outcome.identities_checked = checks.check_identities(records, chains)
             extra = len(records.keys() - chains.registrations.keys())
@@ -209,6 +224,14 @@ def verify_log(
                 "identities",
                 _("{count} identity records match their commitments").format(count=outcome.identities_checked),
             )
+
+        # 8. Every figure of the report recounted from the entries at its checkpoint.
+        if release is not None:
+            outcome.report = check_report(release, verifier, source, checkpoint.size, entries.leaf_hashes, records)
+            for text in outcome.report.warnings:
+                warn(text)
+            if outcome.report.matches:
+                done(8, "report", _report_detail(outcome.report))
     except Discrepancy as failure:
         outcome.failure = failure
         return outcome
@@ -231,3 +254,25 @@ def verify_log(
             )
         ) from None
     return outcome
+
+
+def _identities(source: LogSource, *, required: bool, warn: Callable[[str], None]) -> bytes | None:
+    """The identity records, or None: without --identities, a source that cannot serve them is no failure."""
+    try:
+        data = source.identities()
+    except SourceError as error:
+        if required:
+            raise
+        warn(_("identity records not read: {error}").format(error=error))
+        return None
+    if data is None:
+        if required:
+            raise SourceError(_("{source} publishes no identity records.").format(source=source.description))
+        warn(_("{source} publishes no identity records.").format(source=source.description))
+    return data
+
+
+def _report_detail(report: ReportOutcome) -> str:
+    return _("release {release}: {tables} tables and every operation-wide count recounted at size {size}").format(
+        release=report.release, tables=len(report.tables_checked), size=report.size
+    )

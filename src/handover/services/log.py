@@ -31,12 +31,12 @@ from handover.core.tlog.tiles import (
     tiles_for_size,
 )
 from handover.core.tlog.tree import (
+    appended_hashes,
     check_consistency,
     prove_consistency,
     prove_inclusion,
     stored_hash_count,
     stored_hash_index,
-    stored_hashes,
     tree_hash,
 )
 from handover.i18n import _
@@ -71,14 +71,8 @@ def append_leaves(uow: UnitOfWork, first_index: int, leaves: Sequence[bytes]) ->
     if too_long is not None:
         # Entry bundles prefix each entry with a 16-bit length; a longer leaf could never be served.
         raise ValueError(f"log entry {first_index + too_long} is longer than {MAX_ENTRY_SIZE} bytes")
-    start = stored_hash_count(first_index)
-    reader = CachedReader(uow.log)
-    added: list[bytes] = []
-    for offset, data in enumerate(leaves):
-        for new in stored_hashes(first_index + offset, leaf_hash(data), reader):
-            reader.cache[start + len(added)] = new
-            added.append(new)
-    uow.log.append_hashes(start, added)
+    added = appended_hashes(first_index, [leaf_hash(data) for data in leaves], uow.log.read_hashes)
+    uow.log.append_hashes(stored_hash_count(first_index), added)
 
 
 def root(uow: UnitOfWork, size: int | None = None) -> bytes:

@@ -452,6 +452,25 @@ class BlobStore(Protocol):
     def get(self, sha256: str) -> bytes: ...
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRelease:
+    """A release of the public report as published: its number, the checkpoint size it stands on, the document."""
+
+    number: int
+    checkpoint_size: int
+    published_at: datetime
+    document: bytes
+
+
+class ReportRepository(Protocol):
+    """Releases of the public report, append-only."""
+
+    def add(self, release: StoredRelease) -> None: ...
+    def get(self, number: int) -> StoredRelease | None: ...
+    def latest(self) -> StoredRelease | None: ...
+    def all(self) -> list[StoredRelease]: ...
+
+
 class AccountsUnitOfWork(UnitOfWork, Protocol):
     """The unit of work with the repositories of issue 6 (fold these into `UnitOfWork` once it settles)."""
 
@@ -461,5 +480,7 @@ class AccountsUnitOfWork(UnitOfWork, Protocol):
     def access_log(self) -> AccessLogRepository: ...
     @property
     def repatriation(self) -> RepatriationRepository: ...
+    @property
+    def reports(self) -> ReportRepository: ...
 
     def __enter__(self) -> AccountsUnitOfWork: ...

@@ -11,6 +11,7 @@ from handover.services.errors import ConflictError, NotFoundError
 from handover.services.ports import UnitOfWork
 
 PLANNED_KEY = "planned_total"
+OPERATION_KEY = "operation_name"
 
 
 def add_reference_data(
@@ -68,3 +69,12 @@ def set_planned_total(uow: UnitOfWork, planned: int) -> None:
 def planned_total(uow: UnitOfWork) -> int:
     value = uow.meta.get(PLANNED_KEY)
     return int(value) if value is not None else 0
+
+
+def set_operation_name(uow: UnitOfWork, name: str) -> None:
+    """What the operation is called in public (the report's title)."""
+    uow.meta.put(OPERATION_KEY, name.strip())
+
+
+def operation_name(uow: UnitOfWork) -> str | None:
+    return uow.meta.get(OPERATION_KEY) or None

@@ -351,8 +351,12 @@ class SqlLog:
 
     def append_hashes(self, first_index: int, hashes: Sequence[bytes]) -> None:
         if hashes:
-            rows = [{"idx": first_index + i, "hash": h} for i, h in enumerate(hashes)]
-            _executemany(self._c, hashes_t.name, rows)
+            # Straight to the driver as tuples: two plain values a row, nothing for SQLAlchemy to process.
+            marker = "?" if self._c.dialect.paramstyle == "qmark" else "%s"
+            self._c.exec_driver_sql(
+                f"INSERT INTO {hashes_t.name} (idx, hash) VALUES ({marker}, {marker})",
+                list(zip(range(first_index, first_index + len(hashes)), hashes, strict=True)),
+            )
 
     def hash_count(self) -> int:
         return int(self._c.execute(select(func.count()).select_from(hashes_t)).scalar_one())

@@ -439,10 +439,22 @@ class RepatriationDocumentRow(Base):
     uploaded_by: Mapped[str] = mapped_column(ID)
 
 
+class ReportReleaseRow(Base):
+    """A release of the public transparency report: the published document, as it went out. Never changed."""
+
+    __tablename__ = "report_releases"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    checkpoint_size: Mapped[int] = mapped_column(Position)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 APPEND_ONLY_TABLES = (
     "custody_events",
     "log_hashes",
     "log_checkpoints",
     "access_log",
     "repatriation_case_events",
+    "report_releases",
 )

@@ -10,6 +10,7 @@ from handover.store.accounts import SqlAccessLog, SqlAccounts
 from handover.store.database import NO_TRANSACTION, READ_ONLY, make_engine, migrate
 from handover.store.operations import SqlOperations
 from handover.store.repatriation import SqlRepatriation
+from handover.store.reports import SqlReports
 from handover.store.repositories import SqlCustody, SqlLog, SqlMeta, SqlMovements, SqlPersons, SqlReference
 
 
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
         self.accounts = SqlAccounts(self.connection)
         self.access_log = SqlAccessLog(self.connection)
         self.repatriation = SqlRepatriation(self.connection)
+        self.reports = SqlReports(self.connection)
 
     def commit(self) -> None:
         self.connection.commit()

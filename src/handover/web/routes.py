@@ -8,6 +8,7 @@
 - intake: arrivals awaiting admission and family notifications, per facility;
 - officers: who may sign handovers, with their public keys;
 - access_log: who read whose record (monitors and administrators);
+- report: the public transparency report, each release with its files and the history of releases;
 - repatriation: countries' repatriation cases, one country's requests and cases, one case's history and documents;
 - session: signing in and out, changing a one-time password, setting up the second factor.
 """
@@ -27,9 +28,10 @@ from handover.web import (
     persons,
     plan,
     repatriation,
+    report,
     session,
 )
 
 router = APIRouter(default_response_class=HTMLResponse)
-for module in (access_log, dashboard, persons, movements, plan, field, intake, officers, repatriation, session):
+for module in (access_log, dashboard, persons, movements, plan, field, intake, officers, repatriation, report, session):
     router.include_router(module.router)

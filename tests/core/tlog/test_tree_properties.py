@@ -116,3 +116,26 @@ def test_root_recomputed_from_published_tiles_is_the_tree_hash(entries: list[byt
     if size:
         assert prove_inclusion(size, size // 2, reader) == prove_inclusion(size, size // 2, log.read_hashes)
         assert prove_consistency(size, 1 + size // 3, reader) == prove_consistency(size, 1 + size // 3, log.read_hashes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 70))
+def test_appending_a_batch_stores_what_appending_one_by_one_stores(existing: int, batch: int) -> None:
+    from handover.core.tlog.hashing import leaf_hash
+    from handover.core.tlog.tree import appended_hashes, stored_hash_count, stored_hashes
+
+    store: list[bytes] = []
+
+    def read(indexes):  # type: ignore[no-untyped-def]
+        return [store[i] for i in indexes]
+
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(existing + batch)]
+    for n in range(existing):
+        store += stored_hashes(n, leaves[n], read)
+    before = len(store)
+    batched = appended_hashes(existing, leaves[existing:], read)
+    for n in range(existing, existing + batch):
+        store += stored_hashes(n, leaves[n], read)
+
+    assert batched == store[before:]
+    assert stored_hash_count(existing + batch) == len(store)

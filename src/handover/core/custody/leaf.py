@@ -12,7 +12,7 @@ times faster, and a monitor reads every leaf of the log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -86,16 +86,23 @@ def decode(leaf: bytes) -> CustodyEvent:
 
     A monitor decodes every entry of the log, so this checks canonical form on the parsed object (same bytes when
     re-encoded, only known keys, strings where strings belong, canonical times) rather than building the event
-    and encoding it again. The fields are checked one by one only for a leaf of a new shape (see `_SHAPES`).
+    and encoding it again. A leaf of a shape accepted before goes to that shape's own decoder (see `_SHAPES`).
     """
     try:
         record = orjson.loads(leaf)
     except orjson.JSONDecodeError as error:
         raise ValueError(f"leaf is not UTF-8 JSON: {error}") from error
-    shape = (tuple(record), tuple(map(type, record.values()))) if type(record) is dict else None
-    known = shape in _SHAPES
-    if not (known and record["v"] == LEAF_VERSION and _strings_only(record.get("details", _NO_DETAILS))):
-        _check_fields(record)
+    if type(record) is dict:
+        shape = tuple(record)
+        if shape in _SHAPES:
+            return _decoder(shape)(record, leaf)
+    return _decode_checked(record, leaf)
+
+
+def _decode_checked(record: Any, leaf: bytes) -> CustodyEvent:
+    """`decode` for a leaf of a new shape, or one whose values are not all of the types its fields need: every
+    field checked one by one. The checks, and the order they are made in, are the shape decoders' (`_decoder`)."""
+    _check_fields(record)
     # Cannot raise: by now the record is strings, one int and one object of strings, all as orjson read them.
     if orjson.dumps(record, option=_OPTIONS) != leaf:
         raise ValueError("leaf is not in canonical form")
@@ -106,8 +113,7 @@ def decode(leaf: bytes) -> CustodyEvent:
         occurred, recorded = _parse_time(record["occurred_at"]), _parse_time(record["recorded_at"])
     except ValueError as error:
         raise ValueError(f"leaf is not a valid custody event: {error}") from error
-    if shape is not None and not known:
-        _SHAPES.add(shape)
+    _SHAPES.add(tuple(record))
     get = record.get
     return _event(
         record["event_id"],
@@ -123,19 +129,67 @@ def decode(leaf: bytes) -> CustodyEvent:
     )
 
 
-_SHAPES: set[tuple[tuple[str, ...], tuple[type, ...]]] = set()
-"""The shapes of the leaves accepted so far: their fields in order and the type of each. A leaf of one of these
-shapes has known fields of the right types (the version an integer, the details an object, the rest strings), so
-only the version's value and the details' values are left to check; a leaf of any other shape has its fields checked
-one by one. Only canonical leaves are added (their fields in sorted order), so there are at most 32 shapes: which of
-the five optional fields a leaf has."""
+_SHAPES: set[tuple[str, ...]] = set()
+"""The shapes of the leaves accepted so far: their fields, in order. Only canonical leaves are added (their fields
+known, in sorted order), so there are at most 32 shapes: which of the five optional fields a leaf has."""
+
+
+@lru_cache(maxsize=64)
+def _decoder(shape: tuple[str, ...]) -> Callable[[dict[str, Any], bytes], CustodyEvent]:
+    """`_decode_checked` for leaves of one accepted shape, generated as `fast_constructor` generates a constructor.
+
+    The shape fixes where each field is, so the values are unpacked into locals in one step and each is checked for
+    its type alone (a string, the version 1, the details an object of strings): the checks `_check_fields` makes
+    of the fields' names are already made. A leaf whose values are not all of those types is checked as one of a
+    new shape, for the verdict to be the same whatever shapes came before it. Every field lookup and check by name
+    would cost a monitor, which decodes every entry of the log, more than parsing the leaf does.
+    """
+    if not set(shape) <= _KEYS:
+        raise ValueError(f"not a shape of leaf: {shape}")  # pragma: no cover - only accepted shapes come here
+    names = {key: f"f_{key}" for key in shape}
+    typed = []
+    for key, name in names.items():
+        if key == "v":
+            typed.append(f"type({name}) is int and {name} == {LEAF_VERSION}")
+        elif key == "details":
+            typed.append(
+                f"type({name}) is dict and {name} and list(map(type, {name}.values())).count(str) == len({name})"
+            )
+        else:
+            typed.append(f"type({name}) is str")
+    optional = [names.get(key, "None") for key in ("facility_id", "authority_id", "movement_id", "corrects")]
+    details = f"tuple({names['details']}.items())" if "details" in names else "()"
+    lines = [
+        "def decode(record, leaf):",
+        f"    {', '.join(names.values())}, = record.values()",
+        f"    if not ({' and '.join(typed)}):",
+        "        return checked(record, leaf)",
+        "    if dumps(record, option=options) != leaf:",
+        "        raise ValueError('leaf is not in canonical form')",
+        f"    kind = types.get({names['type']})",
+        "    if kind is None:",
+        f"        raise ValueError(f'leaf has an unknown event type {{{names['type']}!r}}')",
+        "    try:",
+        f"        occurred, recorded = parse_time({names['occurred_at']}), parse_time({names['recorded_at']})",
+        "    except ValueError as error:",
+        "        raise ValueError(f'leaf is not a valid custody event: {error}') from error",
+        f"    return event({names['event_id']}, {names['person_id']}, kind, occurred, recorded, {', '.join(optional)},"
+        f" {details})",
+    ]
+    namespace: dict[str, Any] = {
+        "checked": _decode_checked,
+        "dumps": orjson.dumps,
+        "options": _OPTIONS,
+        "types": _TYPES,
+        "parse_time": _parse_time,
+        "event": _event,
+    }
+    exec("\n".join(lines), namespace)
+    decode: Callable[[dict[str, Any], bytes], CustodyEvent] = namespace["decode"]
+    return decode
+
 
 _NO_DETAILS: dict[str, str] = {}
-
-
-def _strings_only(details: dict[str, Any]) -> bool:
-    """Whether a leaf's details (of a known shape: an object) are as an event's must be: none, or strings only."""
-    return details is _NO_DETAILS or (bool(details) and list(map(type, details.values())).count(str) == len(details))
 
 
 def _check_fields(record: Any) -> None:

@@ -102,7 +102,8 @@ _EVERYTHING_READ = tuple(f"all:{resource.value}:read" for resource in Resource i
 ROLE_GRANTS: Mapping[Role, frozenset[Grant]] = {
     # Anyone, signed in or not: aggregates and checkpoints only.
     Role.PUBLIC: grants(*_PUBLIC),
-    # Manages accounts and reference data and reads who read what; sees no person's record.
+    # Manages accounts and reference data, reads who read what and releases the public report; sees no person's
+    # record.
     Role.ADMIN: grants(
         *_PUBLIC,
         "all:account:read",
@@ -111,6 +112,9 @@ ROLE_GRANTS: Mapping[Role, frozenset[Grant]] = {
         "all:reference:read",
         "all:reference:write",
         "all:report:read",
+        # Releasing the public report is a publication decision, made by whoever answers for the operation's
+        # disclosures; it shows no person's record, so it needs no personal-data role.
+        "all:report:write",
         "all:checkpoint:read",
     ),
     # Sets up movements, runs the planner and forecast, works repatriation cases: everything operational.

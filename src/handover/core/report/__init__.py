@@ -1,7 +1,7 @@
-"""The public report's disclosure control: published tables that single no one out.
+"""The public report: figures counted from the log, published so that they single no one out.
 
-Pure: no database, web, CLI or I/O. A report service counts people from the log at a checkpoint into `tables.Table`s
-and calls, in order:
+Pure: no database, web, CLI or I/O. `release.build(figures.count(events, attributes), ...)` does all of it; the
+steps underneath, for one table:
 
     from handover.core.report import disclosure, tables
 
@@ -15,7 +15,12 @@ and calls, in order:
 
 Modules:
 
+- `figures`: the report's figures counted from custody events in log order (the publisher and `handover verify
+  --report` both count with it).
+- `grouping`: small categories merged, so that no published total singles anyone out.
 - `tables`: the typed model of a table (true counts and cell states) and of what is published from it.
 - `disclosure`: the rules (primary suppression, zeros, rounding, secondary suppression), the recovery attack by
-  linear programming (HiGHS), and the check of successive releases against each other.
+  linear programming (HiGHS) on one table or on tables that share people, and the check of successive releases.
+- `release`: a release (figures merged, protected, audited, checked against the last release) and its JSON
+  document.
 """

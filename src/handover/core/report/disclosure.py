@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -195,13 +196,16 @@ def audit(table: Table | Published, rules: Rules = DEFAULT_RULES) -> Audit:
     )
 
 
-def protect(table: Table, rules: Rules = DEFAULT_RULES) -> Table:
+def protect(table: Table, rules: Rules = DEFAULT_RULES, keep: AbstractSet[Cell] = frozenset()) -> Table:
     """Primary suppression, rounding if the rules ask, then secondary suppression until no cell is recovered.
 
-    The counts are never changed, and a primary cell is never shown. Cells the published totals expose stay exposed:
-    see `audit(...).exposed`.
+    The counts are never changed, and a primary cell is never shown. Cells in `keep` are suppressed too and stay so
+    (what a linked table needs, see `protect_linked`). Cells the published totals expose stay exposed: see
+    `audit(...).exposed`.
     """
     table = primary(table, rules)
+    kept = {cell: CellState.SECONDARY for cell in keep if table.state(cell) is CellState.SHOWN}
+    table = table.with_states(kept)
     published = table.published()
     cells = table.cells
     position = {cell: k for k, cell in enumerate(cells)}
@@ -253,7 +257,9 @@ def protect(table: Table, rules: Rules = DEFAULT_RULES) -> Table:
         suppress(choice)
         failing = recovered()
 
-    secondary = sorted((c for c in cells if states[c] is CellState.SECONDARY), key=lambda c: -table.count(c))
+    secondary = sorted(
+        (c for c in cells if states[c] is CellState.SECONDARY and c not in kept), key=lambda c: -table.count(c)
+    )
     for cell in secondary:
         states[cell] = CellState.SHOWN
         show(cell)
@@ -261,6 +267,97 @@ def protect(table: Table, rules: Rules = DEFAULT_RULES) -> Table:
             states[cell] = CellState.SECONDARY
             suppress(cell)
     return table.with_states(states)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What an outsider knows across tables of one release: the true counts of the `lower` cells add up to at most
+    those of the `upper` cells. Each side lists (table position, cell). E.g. people awaiting safeguards at a facility
+    are among the people held there."""
+
+    lower: tuple[tuple[int, Cell], ...]
+    upper: tuple[tuple[int, Cell], ...]
+
+
+def recover_linked(tables: Sequence[Table | Published], links: Sequence[Link]) -> list[dict[Cell, Interval]]:
+    """The attack on several tables at once: each table's published figures and the links between them.
+
+    Links break the totally unimodular structure of a single table, so the model is solved in whole numbers (a
+    linear programme first, a MIP only when its optimum is fractional).
+    """
+    published = [_published(table) for table in tables]
+    offsets = [0]
+    for table in published:
+        offsets.append(offsets[-1] + len(table.rows) * len(table.columns))
+    lower: list[float] = []
+    upper: list[float] = []
+    for table in published:
+        low, high = _variable_bounds(table)
+        lower += low
+        upper += high
+    model = _Model(lower, upper, integer=True)
+    at: list[dict[Cell, int]] = []
+    for number, table in enumerate(published):
+        _add_totals(model, table, offsets[number])
+        at.append({cell: offsets[number] + k for k, cell in enumerate(table.cell_names)})
+    for link in links:
+        coefficients: dict[int, float] = {}
+        for number, cell in link.upper:
+            coefficients[at[number][cell]] = coefficients.get(at[number][cell], 0.0) + 1.0
+        for number, cell in link.lower:
+            coefficients[at[number][cell]] = coefficients.get(at[number][cell], 0.0) - 1.0
+        model.add_row(coefficients, 0.0, _INF)
+    return [
+        {cell: model.interval({at[number][cell]: 1.0}) for cell in table.cell_names if table.state(cell).suppressed}
+        for number, table in enumerate(published)
+    ]
+
+
+def audit_linked(
+    tables: Sequence[Table | Published], links: Sequence[Link], rules: Rules = DEFAULT_RULES
+) -> list[Audit]:
+    """`audit` of each table, attacked together with the others through the links."""
+    joint = recover_linked(tables, links)
+    need = rules.protection_width
+    audits = []
+    for table, intervals in zip(tables, joint, strict=True):
+        reach = attainable(table)
+        required = {cell: min(need, reach[cell]) for cell in intervals}
+        audits.append(
+            Audit(
+                intervals,
+                required,
+                tuple(cell for cell, interval in intervals.items() if interval.width < required[cell]),
+                tuple(cell for cell in intervals if reach[cell] < need),
+            )
+        )
+    return audits
+
+
+def protect_linked(tables: Sequence[Table], links: Sequence[Link], rules: Rules = DEFAULT_RULES) -> list[Table]:
+    """`protect` each table, then, while the joint attack recovers a cell, suppress the shown cells linked to it and
+    protect their tables again. Ends when nothing is recovered or nothing linked is left to suppress (then
+    `audit_linked` names what is still recovered)."""
+    protected = [protect(table, rules) for table in tables]
+    while True:
+        failing = {
+            (number, cell)
+            for number, result in enumerate(audit_linked(protected, links, rules))
+            for cell in result.recovered
+        }
+        extra: dict[int, set[Cell]] = {}
+        for link in links:
+            sides = (link.lower, link.upper)
+            for side, other in (sides, sides[::-1]):
+                if any(member in failing for member in side):
+                    for number, cell in other:
+                        if protected[number].state(cell) is CellState.SHOWN and attainable(protected[number])[cell]:
+                            extra.setdefault(number, set()).add(cell)
+        if not failing or not extra:
+            return protected
+        for number, cells in extra.items():
+            keep = set(protected[number].suppressed) - set(primary(tables[number], rules).suppressed) | cells
+            protected[number] = protect(tables[number], rules, keep=keep)
 
 
 class DifferenceKind(StrEnum):

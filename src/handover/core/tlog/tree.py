@@ -100,6 +100,43 @@ def stored_hashes(n: int, leaf: bytes, read: HashReader) -> list[bytes]:
     return hashes
 
 
+def appended_hashes(n: int, leaves: Sequence[bytes], read: HashReader) -> list[bytes]:
+    """The hashes to store, from index `stored_hash_count(n)` on, when appending leaf hashes `leaves` as leaves n,
+    n + 1, ...: exactly what `stored_hashes` gives for each in turn, concatenated.
+
+    A batch needs from storage only the tree's right edge (one complete subtree per 1 bit of n, read at once); every
+    other sibling is one the batch itself completed, so it is kept on a stack rather than read back.
+    """
+    if n < 0:
+        raise ValueError(f"no leaf at index {n}")
+    for leaf in leaves:
+        if len(leaf) != HASH_SIZE:
+            raise ValueError(f"a leaf hash has {HASH_SIZE} bytes, not {len(leaf)}")
+    edge: list[tuple[int, int]] = []  # (level, index of the subtree at that level), left to right
+    start = 0
+    for level in reversed(range(n.bit_length())):
+        if n >> level & 1:
+            edge.append((level, start >> level))
+            start += 1 << level
+    stack = list(
+        zip(
+            [level for level, _ in edge],
+            read_stored_hashes(read, [stored_hash_index(level, k) for level, k in edge]),
+            strict=True,
+        )
+    )
+    added: list[bytes] = []
+    for leaf in leaves:
+        level, current = 0, bytes(leaf)
+        added.append(current)
+        while stack and stack[-1][0] == level:
+            current = node_hash(stack.pop()[1], current)
+            level += 1
+            added.append(current)
+        stack.append((level, current))
+    return added
+
+
 # --- tree hashes and proofs (RFC 9162 sections 2.1.1, 2.1.3.1, 2.1.4.1) -------------------------------------------
 
 
