@@ -85,8 +85,7 @@ class ReportPublisher:
             with self._database.unit_of_work() as uow:
                 if not report.due(uow, now, self._policy):
                     return None
-                forecast = report_context.forecast(uow, now.date())
-                made = report.make_release(uow, now, policy=self._policy, forecast=forecast)
+                made = report_context.make_release(uow, now, policy=self._policy)
                 uow.commit()
         except ConflictError as refusal:
             report_logger.warning("report release not made: %s", refusal.message)

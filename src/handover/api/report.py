@@ -117,13 +117,7 @@ def make_release(
 ) -> Response:
     accounts_uow = cast(AccountsUnitOfWork, uow)
     now = rt.clock()
-    made = report.make_release(
-        accounts_uow,
-        now,
-        policy=report_context.configured_policy(),
-        forecast=report_context.forecast(uow, now.date()),
-        force=body.force if body is not None else False,
-    )
+    made = report_context.make_release(accounts_uow, now, force=body.force if body is not None else False)
     uow.commit()
     stored = report.document(accounts_uow, made.number)
     location = request.url_for("api_report_release", number=made.number).path

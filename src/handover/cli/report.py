@@ -33,7 +33,6 @@ def report(
     ] = None,
 ) -> None:
     """Make the next release of the public report when it is due (or with --force), and write its files."""
-    from handover.services import report as reports
     from handover.services import report_context
     from handover.services.errors import ConflictError
 
@@ -44,13 +43,7 @@ def report(
         try:
             with refusals(), db.unit_of_work() as uow:
                 try:
-                    made = reports.make_release(
-                        uow,
-                        now,
-                        policy=report_context.configured_policy(),
-                        forecast=report_context.forecast(uow, now.date()),
-                        force=force,
-                    )
+                    made = report_context.make_release(uow, now, force=force)
                 except ConflictError as refused:
                     if refused.rule not in _NOT_NOW:
                         raise

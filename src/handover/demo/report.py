@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handover.core.report.release import Release
-from handover.services import report, report_context
+from handover.services import report_context
 from handover.services.ports import AccountsUnitOfWork
 
 
@@ -16,6 +16,4 @@ def first_release(uow: AccountsUnitOfWork, now: datetime) -> Release | None:
     """
     if uow.reports.latest() is not None:
         return None
-    return report.make_release(
-        uow, now, policy=report_context.configured_policy(), forecast=report_context.forecast(uow, now.date())
-    )
+    return report_context.make_release(uow, now)

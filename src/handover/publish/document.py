@@ -14,20 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from handover.core.report.release import FORMAT, Category
 from handover.core.report.tables import CellState
 
-FORMAT = "handover-transparency-report/1"
-
 _ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
-
-
-@dataclass(frozen=True, slots=True)
-class Category:
-    """A row or column: its key, its label, and the raw keys it holds (more than one when merged)."""
-
-    key: str
-    label: str
-    members: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,11 @@ same forecast the planning page shows (`planning.make_forecast`, its baseline ba
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from handover.core.report.release import Release
 from handover.services import planning, report
-from handover.services.ports import UnitOfWork
+from handover.services.ports import AccountsUnitOfWork, UnitOfWork
 from handover.settings import get_settings
 
 
@@ -32,3 +33,18 @@ def configured_policy() -> report.Policy:
     """The disclosure rules and cadence the settings give (HANDOVER_REPORT_THRESHOLD, _ROUNDING, _CADENCE_DAYS)."""
     settings = get_settings()
     return report.Policy.of(settings.report_threshold, settings.report_rounding, settings.report_cadence_days)
+
+
+def make_release(
+    uow: AccountsUnitOfWork, now: datetime, *, force: bool = False, policy: report.Policy | None = None
+) -> Release:
+    """`report.make_release` with the configured policy (or `policy`) and the baseline forecast as context.
+
+    The forecast costs a simulation: it is made only when a release may follow (due, forced, or the first); otherwise
+    `report.make_release` refuses exactly as it would with it.
+    """
+    rules = policy if policy is not None else configured_policy()
+    attempted = force or uow.reports.latest() is None or report.due(uow, now, rules)
+    return report.make_release(
+        uow, now, policy=rules, forecast=forecast(uow, now.date()) if attempted else None, force=force
+    )

@@ -22,7 +22,6 @@ from handover.core.policy.access import Action, Resource
 from handover.core.tlog.note import NoteError, open_note
 from handover.gate import needs
 from handover.i18n import _, current_language
-from handover.publish import charts, csv_hxl, pdf
 from handover.services import report
 from handover.services.errors import NotFoundError
 from handover.web.checkpoints import signer
@@ -77,11 +76,9 @@ def _words(table: Mapping[str, Callable[[], str]], key: str) -> str:
 
 # --- the files, rendered once per release and language ------------------------------------------------------------
 
-CHARTS: dict[str, Callable[[Mapping[str, Any]], bytes | None]] = {
-    "cumulative": charts.cumulative_chart,
-    "occupancy": charts.occupancy_chart,
-    "nationality": charts.nationality_chart,
-}
+# The chart functions of `handover.publish.charts` by name. Rendering (matplotlib, fpdf2) is imported when a file is
+# first asked for, not when the app starts: it costs seconds, and most processes never render.
+CHARTS = {"cumulative": "cumulative_chart", "occupancy": "occupancy_chart", "nationality": "nationality_chart"}
 
 CHART_TABLES = {
     "cumulative": "moved_by_week_and_destination",
@@ -93,9 +90,12 @@ CHART_TABLES = {
 @lru_cache(maxsize=64)
 def _rendered(kind: str, digest: str, language: str, document: bytes) -> bytes | None:
     """A file of a release; `digest` and `language` key the cache (charts and the PDF are worded per language)."""
+    from handover.publish import charts, csv_hxl, pdf
+
     doc = json.loads(document)
     if kind in CHARTS:
-        return CHARTS[kind](doc)
+        chart: Callable[[Mapping[str, Any]], bytes | None] = getattr(charts, CHARTS[kind])
+        return chart(doc)
     if kind == "pdf":
         return pdf.report_pdf(doc)
     if kind == "csv":
